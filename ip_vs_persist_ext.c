@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ip_vs_persist_ext: persistence-extension modes for IPVS services.
+ *
+ * A persistent service that selects the persistence engine "persist_ext"
+ * chooses how its client->real-server affinity (the template) is extended
+ * in time: renew (stock re-arm, always to the full timeout), absolute
+ * (ends timeout seconds after the first connection), idle (ends timeout
+ * seconds after the client's last packet), each but absolute optionally
+ * capped by a maximum lifetime.
+ *
+ * Mechanism: the engine's fill_param stamps the creation time into the
+ * pe_data of each new template (pe_data travels to a backup director with
+ * the template); ct_match, which IPVS calls before it reuses a template,
+ * refuses one whose affinity has ended and sets the timeout IPVS re-arms
+ * the template with.  For idle mode, a LOCAL_IN hook just before IPVS's
+ * records client activity on controlled connections.
+ */
+
+#define KMSG_COMPONENT "IPVS"
+#define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/timekeeping.h>
+#include <net/genetlink.h>
+#include <net/ip_vs.h>
+#include <net/netns/generic.h>
+
+#include "include/ip_vs_ext.h"
+#include "include/ip_vs_persist_calc.h"
+
+/* Counters of one service, or of all services using the sysctl defaults. */
+struct ip_vs_persist_stats {
+	atomic64_t	cnt[IPVS_PERSIST_STATS_MAX + 1];
+};
+
+struct ip_vs_persist_svc {
+	struct ip_vs_ext_svc	base;	/* must be first: freed through it */
+	u8			mode;
+	u32			max;	/* seconds, 0 = none */
+	struct ip_vs_persist_stats stats;
+};
+
+struct ip_vs_persist_net {
+	struct ip_vs_ext_svc_table svcs;
+	int			sysctl_mode;
+	int			sysctl_max;
+	struct ip_vs_persist_stats dflt_stats;
+	/* services set to idle mode: the packet hook runs only if any */
+	unsigned int		idle_svcs;
+	struct ctl_table_header	*sysctl_hdr;
+};
+
+/*
+ * pe_data of a template: wall-clock ms, so a backup that takes over after a
+ * sync applies the same expiry.  @last and @armed are written locklessly by
+ * the packet hook; a torn or stale value only shifts an idle expiry by the
+ * re-arm period.
+ */
+struct ip_vs_persist_data {
+	u64	created;
+	u64	last;	/* last client packet (idle) or new connection */
+	u64	armed;	/* last timer re-arm from the packet hook */
+};
+
+static unsigned int ip_vs_persist_net_id __read_mostly;
+static struct ip_vs_pe ip_vs_persist_pe;
+
+static inline struct ip_vs_persist_net *ip_vs_persist_pernet(struct net *net)
+{
+	return net_generic(net, ip_vs_persist_net_id);
+}
+
+static inline u64 ip_vs_persist_now(void)
+{
+	return ktime_get_real_ns() / NSEC_PER_MSEC;
+}
+
+static void ip_vs_persist_count(struct ip_vs_persist_net *pn,
+				struct ip_vs_persist_svc *ps, int what)
+{
+	atomic64_inc(&(ps ? &ps->stats : &pn->dflt_stats)->cnt[what]);
+}
+
+/* Settings of the service that owns template @ct, under RCU. */
+static struct ip_vs_persist_svc *
+ip_vs_persist_svc_of(struct ip_vs_persist_net *pn, const struct ip_vs_conn *ct,
+		     struct ip_vs_service **svcp)
+{
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_service *svc;
+	struct ip_vs_ext_svc *s;
+
+	*svcp = NULL;
+	if (!ct->dest)
+		return NULL;
+	svc = rcu_dereference(ct->dest->svc);
+	if (!svc)
+		return NULL;
+	*svcp = svc;
+	if (!READ_ONCE(pn->svcs.count))
+		return NULL;
+	ip_vs_ext_svc_key_of(&key, svc);
+	s = ip_vs_ext_svc_find(&pn->svcs, &key);
+	return s ? container_of(s, struct ip_vs_persist_svc, base) : NULL;
+}
+
+static void ip_vs_persist_settings(struct ip_vs_persist_net *pn,
+				   const struct ip_vs_persist_svc *ps,
+				   unsigned int *mode, u64 *max_ms)
+{
+	u32 max;
+
+	if (ps) {
+		*mode = ps->mode;
+		max = ps->max;
+	} else {
+		*mode = READ_ONCE(pn->sysctl_mode);
+		max = READ_ONCE(pn->sysctl_max);
+	}
+	/* The sysctl default cap does not apply where it cannot. */
+	*max_ms = *mode == IPVS_PERSIST_MODE_ABSOLUTE ? 0 : (u64)max * MSEC_PER_SEC;
+}
+
+/*
+ * Settings for the template being looked up: the template's service is not
+ * known yet, so look the service up by the template's key.  IPVS keys FTP
+ * templates with port 0; such a service is found by its own port at
+ * ct_match time, only these counters may then land in the defaults.
+ */
+static struct ip_vs_persist_svc *
+ip_vs_persist_svc_of_param(struct ip_vs_persist_net *pn,
+			   const struct ip_vs_conn_param *p)
+{
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+
+	if (!READ_ONCE(pn->svcs.count))
+		return NULL;
+	if (p->protocol == IPPROTO_IP)
+		ip_vs_ext_svc_key_fwmark(&key, p->af, ntohl(p->vaddr->ip));
+	else
+		ip_vs_ext_svc_key_addr(&key, p->af, p->protocol, p->vaddr,
+				       p->vport);
+	s = ip_vs_ext_svc_find(&pn->svcs, &key);
+	return s ? container_of(s, struct ip_vs_persist_svc, base) : NULL;
+}
+
+/*
+ * Called by ip_vs_sched_persist (under RCU) for every new connection of a
+ * service using this engine.  The pe_data becomes the new template's if no
+ * template matches; IPVS frees it otherwise.  A lookup that finds no live
+ * template creates one, so "created" counts lookups here and "reused" is
+ * subtracted when ct_match hits.
+ */
+static int ip_vs_persist_fill_param(struct ip_vs_conn_param *p,
+				    struct sk_buff *skb)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(p->ipvs->net);
+	struct ip_vs_persist_data *d;
+
+	d = kmalloc(sizeof(*d), GFP_ATOMIC);
+	if (!d)
+		return -ENOMEM;
+	d->created = ip_vs_persist_now();
+	d->last = d->created;
+	d->armed = d->created;
+	p->pe_data = (char *)d;
+	p->pe_data_len = sizeof(*d);
+	ip_vs_persist_count(pn, ip_vs_persist_svc_of_param(pn, p),
+			    IPVS_PERSIST_STATS_CREATED);
+	return 0;
+}
+
+static bool ip_vs_persist_ct_match(const struct ip_vs_conn_param *p,
+				   struct ip_vs_conn *ct)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(p->ipvs->net);
+	struct ip_vs_persist_data *d = (struct ip_vs_persist_data *)ct->pe_data;
+	struct ip_vs_persist_svc *ps, *pps;
+	enum ip_vs_persist_verdict v;
+	struct ip_vs_service *svc;
+	unsigned int mode;
+	u64 now, cap, remain;
+
+	/* The default match of ip_vs_ct_in_get, which a PE replaces. */
+	if (!(ct->flags & IP_VS_CONN_F_TEMPLATE) || ct->af != p->af ||
+	    ct->protocol != p->protocol || ct->vport != p->vport ||
+	    ct->cport != p->cport ||
+	    !ip_vs_addr_equal(p->af, p->caddr, &ct->caddr) ||
+	    !ip_vs_addr_equal(p->protocol == IPPROTO_IP ? AF_UNSPEC : p->af,
+			      p->vaddr, &ct->vaddr))
+		return false;
+	if (!d || ct->pe_data_len != sizeof(*d))
+		return true;
+
+	ps = ip_vs_persist_svc_of(pn, ct, &svc);
+	if (!svc)
+		return true;
+	ip_vs_persist_settings(pn, ps, &mode, &cap);
+	now = ip_vs_persist_now();
+	v = ip_vs_persist_check(mode, jiffies_to_msecs(svc->timeout), cap,
+				READ_ONCE(d->created), READ_ONCE(d->last),
+				now, &remain);
+	if (v != IP_VS_PERSIST_KEEP) {
+		ip_vs_persist_count(pn, ps, v == IP_VS_PERSIST_CAPPED ?
+				    IPVS_PERSIST_STATS_CAPPED :
+				    IPVS_PERSIST_STATS_EXPIRED);
+		return false;
+	}
+	/*
+	 * IPVS re-arms the template with ct->timeout after this new
+	 * connection is attached: that also undoes the 60 s timeout which
+	 * ip_vs_conn_expire leaves on a template it had to keep.
+	 */
+	ct->timeout = max_t(unsigned long, msecs_to_jiffies(remain), 1);
+	if (mode == IPVS_PERSIST_MODE_IDLE || mode == IPVS_PERSIST_MODE_RENEW) {
+		WRITE_ONCE(d->last, now);
+		WRITE_ONCE(d->armed, now);
+	}
+	/* This lookup did not create a template after all. */
+	pps = ip_vs_persist_svc_of_param(pn, p);
+	atomic64_dec(&(pps ? &pps->stats : &pn->dflt_stats)->cnt[IPVS_PERSIST_STATS_CREATED]);
+	ip_vs_persist_count(pn, pps, IPVS_PERSIST_STATS_REUSED);
+	return true;
+}
+
+static int ip_vs_persist_show_pe_data(const struct ip_vs_conn *cp, char *buf)
+{
+	const struct ip_vs_persist_data *d =
+		(const struct ip_vs_persist_data *)cp->pe_data;
+	u64 now = ip_vs_persist_now();
+
+	if (!d || cp->pe_data_len != sizeof(*d))
+		return 0;
+	return scnprintf(buf, IP_VS_PEDATA_MAXLEN, "age=%llums idle=%llums",
+			 now - min(now, READ_ONCE(d->created)),
+			 now - min(now, READ_ONCE(d->last)));
+}
+
+static struct ip_vs_pe ip_vs_persist_pe = {
+	.name =			IPVS_PERSIST_PE_NAME,
+	.refcnt =		ATOMIC_INIT(0),
+	.module =		THIS_MODULE,
+	.n_list =		LIST_HEAD_INIT(ip_vs_persist_pe.n_list),
+	.fill_param =		ip_vs_persist_fill_param,
+	.ct_match =		ip_vs_persist_ct_match,
+	.show_pe_data =		ip_vs_persist_show_pe_data,
+};
+
+/*
+ * Idle mode: a client packet on a connection controlled by one of our
+ * templates extends the affinity.  Runs before ip_vs_out_hook (98) and
+ * ip_vs_in_hook (99) so that it sees the packet as the client sent it.
+ */
+static unsigned int ip_vs_persist_hook(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	struct net *net = state->net;
+	struct ip_vs_persist_net *pn;
+	struct ip_vs_persist_data *d;
+	struct ip_vs_persist_svc *ps;
+	struct netns_ipvs *ipvs;
+	struct ip_vs_service *svc;
+	struct ip_vs_iphdr iph;
+	struct ip_vs_conn *cp, *ct;
+	unsigned int mode;
+	u64 now, cap, remain;
+	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+
+	ipvs = net_ipvs(net);
+	if (unlikely(!ipvs || !ipvs->enable))
+		return NF_ACCEPT;
+	pn = ip_vs_persist_pernet(net);
+	if (!READ_ONCE(pn->idle_svcs) &&
+	    READ_ONCE(pn->sysctl_mode) != IPVS_PERSIST_MODE_IDLE)
+		return NF_ACCEPT;
+	if (!ip_vs_fill_iph_skb(af, skb, false, &iph))
+		return NF_ACCEPT;
+	if (iph.protocol != IPPROTO_TCP && iph.protocol != IPPROTO_UDP &&
+	    iph.protocol != IPPROTO_SCTP)
+		return NF_ACCEPT;
+	if (af == AF_INET && ip_is_fragment(ip_hdr(skb)))
+		return NF_ACCEPT;
+
+	cp = ip_vs_conn_in_get_proto(ipvs, af, skb, &iph);
+	if (!cp)
+		return NF_ACCEPT;
+	/* cp holds its control template: n_control keeps it allocated. */
+	ct = cp->control;
+	if (!ct || ct->pe != &ip_vs_persist_pe || !ct->pe_data ||
+	    ct->pe_data_len != sizeof(*d))
+		goto out;
+	d = (struct ip_vs_persist_data *)ct->pe_data;
+	ps = ip_vs_persist_svc_of(pn, ct, &svc);
+	if (!svc)
+		goto out;
+	ip_vs_persist_settings(pn, ps, &mode, &cap);
+	if (mode != IPVS_PERSIST_MODE_IDLE)
+		goto out;
+	now = ip_vs_persist_now();
+	if (!ip_vs_persist_should_rearm(READ_ONCE(d->armed), now))
+		goto out;
+	if (ip_vs_persist_check(mode, jiffies_to_msecs(svc->timeout), cap,
+				READ_ONCE(d->created), now, now, &remain) !=
+	    IP_VS_PERSIST_KEEP)
+		goto out;
+	WRITE_ONCE(d->last, now);
+	WRITE_ONCE(d->armed, now);
+	ct->timeout = max_t(unsigned long, msecs_to_jiffies(remain), 1);
+	mod_timer_pending(&ct->timer, jiffies + ct->timeout);
+	ip_vs_persist_count(pn, ps, IPVS_PERSIST_STATS_EXTENDED);
+out:
+	__ip_vs_conn_put(cp);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops ip_vs_persist_ops[] = {
+	{
+		.hook		= ip_vs_persist_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_NAT_SRC - 3,
+	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.hook		= ip_vs_persist_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_NAT_SRC - 3,
+	},
+#endif
+};
+
+/* Sysctls: the defaults for services that use the engine without settings. */
+static int ip_vs_persist_mode_max = IPVS_PERSIST_MODE_MAX;
+static int ip_vs_persist_max_limit = IPVS_PERSIST_MAX_LIMIT;
+
+static const struct ctl_table ip_vs_persist_sysctl_tmpl[] = {
+	{
+		.procname	= "persist_mode",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_persist_net,
+							sysctl_mode),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= &ip_vs_persist_mode_max,
+	},
+	{
+		.procname	= "persist_max",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_persist_net,
+							sysctl_max),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= &ip_vs_persist_max_limit,
+	},
+	{ }
+};
+
+/* Generic netlink family "IPVS_PERSIST". */
+static struct genl_family ip_vs_persist_genl;
+
+static struct netlink_range_validation ip_vs_persist_max_range = {
+	.max = IPVS_PERSIST_MAX_LIMIT,
+};
+
+static const struct nla_policy ip_vs_persist_policy[IPVS_PERSIST_ATTR_MAXNR + 1] = {
+	[IPVS_PERSIST_ATTR_SERVICE]	= NLA_POLICY_NESTED(ip_vs_ext_svc_policy),
+	[IPVS_PERSIST_ATTR_MODE]	= NLA_POLICY_MAX(NLA_U8, IPVS_PERSIST_MODE_MAX),
+	[IPVS_PERSIST_ATTR_MAX]		= NLA_POLICY_FULL_RANGE(NLA_U32, &ip_vs_persist_max_range),
+	[IPVS_PERSIST_ATTR_STATS]	= { .type = NLA_REJECT },
+};
+
+static int ip_vs_persist_put_stats(struct sk_buff *skb,
+				   const struct ip_vs_persist_stats *st)
+{
+	struct nlattr *nest = nla_nest_start(skb, IPVS_PERSIST_ATTR_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = IPVS_PERSIST_STATS_CREATED; i < IPVS_PERSIST_STATS_PAD; i++) {
+		s64 v = atomic64_read(&st->cnt[i]);
+
+		if (nla_put_u64_64bit(skb, i, max_t(s64, v, 0),
+				      IPVS_PERSIST_STATS_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int ip_vs_persist_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
+				  int flags, const struct ip_vs_ext_svc *s)
+{
+	const struct ip_vs_persist_svc *ps =
+		container_of(s, struct ip_vs_persist_svc, base);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &ip_vs_persist_genl, flags,
+			  IPVS_EXT_CMD_GET_SERVICE);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (ip_vs_ext_svc_key_put(skb, &s->key) ||
+	    nla_put_u8(skb, IPVS_PERSIST_ATTR_MODE, ps->mode) ||
+	    nla_put_u32(skb, IPVS_PERSIST_ATTR_MAX, ps->max) ||
+	    ip_vs_persist_put_stats(skb, &ps->stats)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Caller holds pn->svcs.lock. */
+static void ip_vs_persist_idle_account(struct ip_vs_persist_net *pn,
+				       unsigned int from, unsigned int to)
+{
+	if (from == to)
+		return;
+	if (to == IPVS_PERSIST_MODE_IDLE)
+		WRITE_ONCE(pn->idle_svcs, pn->idle_svcs + 1);
+	else if (from == IPVS_PERSIST_MODE_IDLE)
+		WRITE_ONCE(pn->idle_svcs, pn->idle_svcs - 1);
+}
+
+static int ip_vs_persist_nl_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(genl_info_net(info));
+	struct nlattr **a = info->attrs;
+	struct ip_vs_persist_svc *ps, *old;
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+	u8 mode = IPVS_PERSIST_MODE_RENEW;
+	u32 max = 0;
+	int err;
+
+	err = ip_vs_ext_nl_lock_svc(&pn->svcs, info, &key, &s);
+	if (err)
+		return err;
+	old = s ? container_of(s, struct ip_vs_persist_svc, base) : NULL;
+	if (old) {
+		mode = old->mode;
+		max = old->max;
+	}
+	if (a[IPVS_PERSIST_ATTR_MODE])
+		mode = nla_get_u8(a[IPVS_PERSIST_ATTR_MODE]);
+	if (a[IPVS_PERSIST_ATTR_MAX])
+		max = nla_get_u32(a[IPVS_PERSIST_ATTR_MAX]);
+	/* Switching an existing service to absolute drops its cap. */
+	if (mode == IPVS_PERSIST_MODE_ABSOLUTE && !a[IPVS_PERSIST_ATTR_MAX])
+		max = 0;
+	if (!ip_vs_persist_max_valid(mode, max)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_PERSIST_ATTR_MAX],
+				    "a lifetime cap does not apply to absolute mode");
+		err = -EINVAL;
+		goto out;
+	}
+	if (old) {
+		ip_vs_persist_idle_account(pn, old->mode, mode);
+		/* Readers see either the old or the new value: both valid. */
+		WRITE_ONCE(old->mode, mode);
+		WRITE_ONCE(old->max, max);
+		goto out;
+	}
+	err = ip_vs_ext_nl_check_room(&pn->svcs, info);
+	if (err)
+		goto out;
+	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
+	if (!ps) {
+		err = -ENOMEM;
+		goto out;
+	}
+	ps->base.key = key;
+	ps->mode = mode;
+	ps->max = max;
+	ip_vs_persist_idle_account(pn, IPVS_PERSIST_MODE_RENEW, mode);
+	ip_vs_ext_svc_insert(&pn->svcs, &ps->base);
+out:
+	mutex_unlock(&pn->svcs.lock);
+	return err;
+}
+
+static int ip_vs_persist_nl_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return ip_vs_ext_nl_get(&ip_vs_persist_pernet(genl_info_net(info))->svcs,
+				info, ip_vs_persist_fill_svc);
+}
+
+static int ip_vs_persist_nl_dump(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	return ip_vs_ext_nl_dump(&ip_vs_persist_pernet(sock_net(skb->sk))->svcs,
+				 skb, cb, ip_vs_persist_fill_svc);
+}
+
+static int ip_vs_persist_nl_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(genl_info_net(info));
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+	int err;
+
+	err = ip_vs_ext_nl_lock_svc(&pn->svcs, info, &key, &s);
+	if (err)
+		return err;
+	if (s) {
+		ip_vs_persist_idle_account(pn, container_of(s, struct ip_vs_persist_svc,
+							    base)->mode,
+					   IPVS_PERSIST_MODE_RENEW);
+		ip_vs_ext_svc_remove(&pn->svcs, s);
+	} else {
+		NL_SET_ERR_MSG(info->extack, "service has no persistence settings");
+		err = -ENOENT;
+	}
+	mutex_unlock(&pn->svcs.lock);
+	return err;
+}
+
+static void ip_vs_persist_flush(struct ip_vs_persist_net *pn)
+{
+	ip_vs_ext_svc_flush(&pn->svcs);
+	WRITE_ONCE(pn->idle_svcs, 0);
+}
+
+static int ip_vs_persist_nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	ip_vs_persist_flush(ip_vs_persist_pernet(genl_info_net(info)));
+	return 0;
+}
+
+static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(genl_info_net(info));
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ip_vs_persist_genl, 0,
+				IPVS_EXT_CMD_GET_INFO);
+	if (!hdr ||
+	    nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
+	    nla_put_u32(msg, IPVS_PERSIST_ATTR_MAX, READ_ONCE(pn->sysctl_max)) ||
+	    ip_vs_persist_put_stats(msg, &pn->dflt_stats)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static const struct genl_small_ops ip_vs_persist_genl_ops[] = {
+	{
+		.cmd	= IPVS_EXT_CMD_SET_SERVICE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_persist_nl_set,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_GET_SERVICE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_persist_nl_get,
+		.dumpit	= ip_vs_persist_nl_dump,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_DEL_SERVICE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_persist_nl_del,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_FLUSH,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_persist_nl_flush,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_GET_INFO,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_persist_nl_info,
+	},
+};
+
+static struct genl_family ip_vs_persist_genl __ro_after_init = {
+	.name		= IPVS_PERSIST_GENL_NAME,
+	.version	= IPVS_EXT_GENL_VERSION,
+	.maxattr	= IPVS_PERSIST_ATTR_MAXNR,
+	.policy		= ip_vs_persist_policy,
+	.netnsok	= true,
+	.module		= THIS_MODULE,
+	.small_ops	= ip_vs_persist_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(ip_vs_persist_genl_ops),
+	.resv_start_op	= IPVS_EXT_CMD_GET_INFO + 1,
+};
+
+static int __net_init ip_vs_persist_net_init(struct net *net)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(net);
+	int err;
+
+	if (!net_ipvs(net))
+		return -ENOENT;
+	ip_vs_ext_svc_table_init(&pn->svcs);
+	pn->sysctl_mode = IPVS_PERSIST_MODE_RENEW;
+	pn->sysctl_max = 0;
+	pn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_persist_sysctl_tmpl,
+						   sizeof(ip_vs_persist_sysctl_tmpl),
+						   pn);
+	if (!pn->sysctl_hdr)
+		return -ENOMEM;
+	err = nf_register_net_hooks(net, ip_vs_persist_ops,
+				    ARRAY_SIZE(ip_vs_persist_ops));
+	if (err)
+		goto err_sysctl;
+	return 0;
+
+err_sysctl:
+	ip_vs_ext_sysctl_unregister(pn->sysctl_hdr);
+	return err;
+}
+
+static void __net_exit ip_vs_persist_net_exit(struct net *net)
+{
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(net);
+
+	nf_unregister_net_hooks(net, ip_vs_persist_ops,
+				ARRAY_SIZE(ip_vs_persist_ops));
+	ip_vs_ext_sysctl_unregister(pn->sysctl_hdr);
+	ip_vs_persist_flush(pn);
+}
+
+static struct pernet_operations ip_vs_persist_net_ops = {
+	.init	= ip_vs_persist_net_init,
+	.exit	= ip_vs_persist_net_exit,
+	.id	= &ip_vs_persist_net_id,
+	.size	= sizeof(struct ip_vs_persist_net),
+};
+
+static int __init ip_vs_persist_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&ip_vs_persist_net_ops);
+	if (err)
+		return err;
+	err = genl_register_family(&ip_vs_persist_genl);
+	if (err)
+		goto err_pernet;
+	err = register_ip_vs_pe(&ip_vs_persist_pe);
+	if (err)
+		goto err_genl;
+	pr_info("persistence modes (pe %s) registered\n", IPVS_PERSIST_PE_NAME);
+	return 0;
+
+err_genl:
+	genl_unregister_family(&ip_vs_persist_genl);
+err_pernet:
+	unregister_pernet_subsys(&ip_vs_persist_net_ops);
+	return err;
+}
+
+static void __exit ip_vs_persist_exit(void)
+{
+	/* Templates hold the module (ip_vs_pe_get): none is left here. */
+	unregister_ip_vs_pe(&ip_vs_persist_pe);
+	genl_unregister_family(&ip_vs_persist_genl);
+	unregister_pernet_subsys(&ip_vs_persist_net_ops);
+	synchronize_rcu();
+	/* Settings are freed with kfree_rcu. */
+	rcu_barrier();
+}
+
+module_init(ip_vs_persist_init);
+module_exit(ip_vs_persist_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("IPVS persistence-extension modes (renew, absolute, idle, max)");
+MODULE_ALIAS("ip_vs_pe_" IPVS_PERSIST_PE_NAME);
+MODULE_ALIAS_GENL_FAMILY(IPVS_PERSIST_GENL_NAME);
