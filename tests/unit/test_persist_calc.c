@@ -10,6 +10,7 @@
 #include "ip_vs_persist_calc.h"
 
 #define T 10000ULL	/* service timeout: 10 s */
+#define C 1		/* the template still controls connections */
 
 static void renew_always_full_timeout(void **state)
 {
@@ -17,9 +18,22 @@ static void renew_always_full_timeout(void **state)
 
 	/* However old the template, renew re-arms to the full timeout. */
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_RENEW, T, 0,
-					     1000, 1000, 1000 + 500000, &remain),
+					     1000, 1000, 1000 + 500000, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 	assert_int_equal(remain, T);
+}
+
+static void renew_ends_without_connections(void **state)
+{
+	u64 remain = 0;
+
+	/* the 60 s linger of stock IPVS does not keep the affinity */
+	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_RENEW, T, 0,
+					     0, 1000, 1000 + T, 0, &remain),
+			 IP_VS_PERSIST_EXPIRED);
+	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_RENEW, T, 0,
+					     0, 1000, 1000 + T - 1, 0, &remain),
+			 IP_VS_PERSIST_KEEP);
 }
 
 static void renew_capped(void **state)
@@ -28,11 +42,11 @@ static void renew_capped(void **state)
 
 	/* cap 25 s: at 20 s only 5 s remain, at 25 s it is over */
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_RENEW, T, 25000,
-					     0, 0, 20000, &remain),
+					     0, 0, 20000, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 	assert_int_equal(remain, 5000);
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_RENEW, T, 25000,
-					     0, 0, 25000, &remain),
+					     0, 0, 25000, C, &remain),
 			 IP_VS_PERSIST_CAPPED);
 }
 
@@ -41,11 +55,11 @@ static void absolute_ends_at_creation_plus_timeout(void **state)
 	u64 remain = 0;
 
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_ABSOLUTE, T, 0,
-					     5000, 14000, 14000, &remain),
+					     5000, 14000, 14000, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 	assert_int_equal(remain, 1000);
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_ABSOLUTE, T, 0,
-					     5000, 14999, 15000, &remain),
+					     5000, 14999, 15000, C, &remain),
 			 IP_VS_PERSIST_EXPIRED);
 }
 
@@ -54,18 +68,18 @@ static void idle_measured_from_last_packet(void **state)
 	u64 remain = 0;
 
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_IDLE, T, 0,
-					     0, 50000, 59999, &remain),
+					     0, 50000, 59999, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 	assert_int_equal(remain, T);
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_IDLE, T, 0,
-					     0, 50000, 60000, &remain),
+					     0, 50000, 60000, C, &remain),
 			 IP_VS_PERSIST_EXPIRED);
 	/* a cap ends an active client's affinity too */
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_IDLE, T, 30000,
-					     0, 29000, 30000, &remain),
+					     0, 29000, 30000, C, &remain),
 			 IP_VS_PERSIST_CAPPED);
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_IDLE, T, 30000,
-					     0, 27000, 27000, &remain),
+					     0, 27000, 27000, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 	assert_int_equal(remain, 3000);
 }
@@ -76,11 +90,11 @@ static void clock_stepped_backwards(void **state)
 
 	/* now before created: treated as created, never immortal */
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_ABSOLUTE, T, 0,
-					     100000, 100000, 50000, &remain),
+					     100000, 100000, 50000, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 	assert_int_equal(remain, T);
 	assert_int_equal(ip_vs_persist_check(IPVS_PERSIST_MODE_IDLE, T, 0,
-					     0, 100000, 50000, &remain),
+					     0, 100000, 50000, C, &remain),
 			 IP_VS_PERSIST_KEEP);
 }
 
@@ -108,6 +122,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(renew_always_full_timeout),
+		cmocka_unit_test(renew_ends_without_connections),
 		cmocka_unit_test(renew_capped),
 		cmocka_unit_test(absolute_ends_at_creation_plus_timeout),
 		cmocka_unit_test(idle_measured_from_last_packet),

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared topology and helpers of the VM suite; sourced by tests/*.sh, which
+# run as root inside the lab guest (tools/lab/run.sh).
+#
+#  client (ns)                 director (ns)                      rs1, rs2 (ns)
+# +-------------+          +-------------------------+        +-----------------+
+# | eth0        |   veth   | brc 192.0.2.1/24        |  veth  | eth0            |
+# | 192.0.2.2   |----------|     2001:db8:1::1/64    |--------| 198.51.100.11/12|
+# | 2001:db8:1::2          | VIP 192.0.2.10          |        | 2001:db8:2::11/12
+# +-------------+  (more   |     2001:db8:1::10      |        | gw: director    |
+#   clientN: .N+1 on brc)  | brs 198.51.100.1/24     |        +-----------------+
+#                          |     2001:db8:2::1/64    |
+#                          +-------------------------+
+#
+# NAT real servers route back through the director.  Every real server runs
+# tests/tcp_tool.py serve, which greets each connection with its own name,
+# so a client can tell which real server it reached.
+
+set -u
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$TESTS_DIR/.." && pwd)
+TOOL="python3 $TESTS_DIR/tcp_tool.py"
+
+VIP=192.0.2.10
+VIP6=2001:db8:1::10
+CLIENT=192.0.2.2
+CLIENT6=2001:db8:1::2
+RS1=198.51.100.11
+RS2=198.51.100.12
+RS1_6=2001:db8:2::11
+RS2_6=2001:db8:2::12
+
+PASSED=0
+FAILED=0
+CURRENT=""
+
+# Commands inside a namespace.
+c() { ip netns exec client "$@"; }
+d() { ip netns exec director "$@"; }
+r1() { ip netns exec rs1 "$@"; }
+r2() { ip netns exec rs2 "$@"; }
+# ipvsadm in the director: the patched one if the lab put it on PATH.
+ipvs() { ip netns exec director ipvsadm "$@"; }
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Fail the current case with a reason; the case function returns 1.
+fail() {
+	log "  FAIL [$CURRENT]: $*"
+	return 1
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# assert_match WHAT REGEX TEXT
+assert_match() {
+	[[ $3 =~ $2 ]] || fail "$1: '$3' does not match /$2/"
+}
+
+# wait_for SECONDS CMD...: poll (every 0.1 s) until CMD succeeds.
+wait_for() {
+	local limit=$1 end
+	shift
+	end=$((SECONDS + limit))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
+
+add_ns() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0
+}
+
+# add_client NAME ADDR ADDR6: one more client on the director's client bridge.
+add_client() {
+	add_ns "$1"
+	ip link add eth0 netns "$1" type veth peer name "v-$1" netns director
+	ip -n director link set "v-$1" master brc up
+	ip -n "$1" addr add "$2/24" dev eth0
+	ip -n "$1" addr add "$3/64" dev eth0 nodad
+	ip -n "$1" link set eth0 up
+	ip -n "$1" route add default via 192.0.2.1
+	ip -n "$1" -6 route add default via 2001:db8:1::1
+}
+
+# add_rs NAME ADDR ADDR6: a real server behind the director, serving NAME.
+add_rs() {
+	add_ns "$1"
+	ip link add eth0 netns "$1" type veth peer name "v-$1" netns director
+	ip -n director link set "v-$1" master brs up
+	ip -n "$1" addr add "$2/24" dev eth0
+	ip -n "$1" addr add "$3/64" dev eth0 nodad
+	ip -n "$1" link set eth0 up
+	ip -n "$1" route add default via 198.51.100.1
+	ip -n "$1" -6 route add default via 2001:db8:2::1
+	ip netns exec "$1" $TOOL serve --name "$1" --port 80 >/dev/null 2>&1 &
+	echo $! >>"$LAB_PIDS"
+}
+
+# The NAT topology of the drawing, servers listening.
+setup_nat() {
+	LAB_PIDS=$(mktemp)
+	add_ns director
+	d sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	for br in brc brs; do
+		ip -n director link add "$br" type bridge
+		ip -n director link set "$br" up
+	done
+	ip -n director addr add 192.0.2.1/24 dev brc
+	ip -n director addr add $VIP/32 dev brc
+	ip -n director addr add 2001:db8:1::1/64 dev brc nodad
+	ip -n director addr add $VIP6/128 dev brc nodad
+	ip -n director addr add 198.51.100.1/24 dev brs
+	ip -n director addr add 2001:db8:2::1/64 dev brs nodad
+	add_client client $CLIENT $CLIENT6
+	add_rs rs1 $RS1 $RS1_6
+	add_rs rs2 $RS2 $RS2_6
+	wait_for 20 r1 $TOOL who $RS1 80 || { log "rs1 server did not start"; return 1; }
+	wait_for 20 r2 $TOOL who $RS2 80 || { log "rs2 server did not start"; return 1; }
+}
+
+cleanup_nat() {
+	local ns
+	if [ -n "${LAB_PIDS:-}" ] && [ -f "$LAB_PIDS" ]; then
+		xargs -r kill <"$LAB_PIDS" 2>/dev/null
+		rm -f "$LAB_PIDS"
+	fi
+	for ns in $(ip netns list | cut -d' ' -f1); do
+		ip netns pids "$ns" | xargs -r kill 2>/dev/null
+		ip netns del "$ns"
+	done
+}
+
+# Number of IPVS entries (connections and templates) in the director.
+conn_count() {
+	d awk 'NR > 1' /proc/net/ip_vs_conn | wc -l
+}
+
+# Templates (client port 0000 in /proc/net/ip_vs_conn) of one client address (hex).
+template_lines() {
+	d awk 'NR > 1 && $3 == "0000"' /proc/net/ip_vs_conn
+}
+
+# run_case NAME: run function NAME as one test case, count the outcome.
+run_case() {
+	CURRENT=$1
+	log "-- $1"
+	if "$1"; then
+		PASSED=$((PASSED + 1))
+		log "  ok"
+	else
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# The summary line every test file ends with; exit status follows it.
+summary() {
+	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+	[ "$FAILED" -eq 0 ]
+}

@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Foundation: the three modules load alone and together, in any order, with
+# their generic netlink families and sysctls; they unload cleanly, also with
+# services defined; sysctls are per netns and range-checked.
+# Runs in the lab guest: tools/lab/run.sh tests/modules.sh
+source "$(dirname "$0")/lib.sh"
+
+MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"
+declare -A FAMILY=([ip_vs_persist_ext]=IPVS_PERSIST [ip_vs_syncookie]=IPVS_SYNCOOKIE
+	[ip_vs_dos_reap]=IPVS_REAP)
+declare -A SYSCTL=([ip_vs_persist_ext]=persist_mode [ip_vs_syncookie]=syncookie_threshold
+	[ip_vs_dos_reap]=reap_low)
+
+loaded() { [ -d "/sys/module/$1" ]; }
+family_present() { genl ctrl get name "$1" >/dev/null 2>&1; }
+unload_all() { local m; for m in $MODS; do rmmod "$m" 2>/dev/null; done; true; }
+
+# check_present MODULE: loaded, family registered, sysctl present.
+check_present() {
+	loaded "$1" || fail "$1 not loaded" || return 1
+	family_present "${FAMILY[$1]}" || fail "family ${FAMILY[$1]} missing" || return 1
+	[ -f "/proc/sys/net/ipv4/vs/${SYSCTL[$1]}" ] || fail "sysctl ${SYSCTL[$1]} missing"
+}
+
+check_absent() {
+	! loaded "$1" || fail "$1 still loaded" || return 1
+	[ ! -f "/proc/sys/net/ipv4/vs/${SYSCTL[$1]}" ] || fail "sysctl ${SYSCTL[$1]} left behind"
+}
+
+each_alone() {
+	local m
+	for m in $MODS; do
+		modprobe "$m" || fail "modprobe $m" || return 1
+		check_present "$m" || return 1
+		for o in $MODS; do
+			[ "$o" = "$m" ] || ! loaded "$o" || fail "$o loaded with $m" || return 1
+		done
+		rmmod "$m" || fail "rmmod $m" || return 1
+		check_absent "$m" || return 1
+	done
+}
+
+every_order() {
+	local order m
+	for order in "0 1 2" "2 1 0" "1 0 2" "0 2 1"; do
+		local list=($MODS) seq=()
+		for i in $order; do seq+=("${list[$i]}"); done
+		for m in "${seq[@]}"; do modprobe "$m" || fail "modprobe $m" || return 1; done
+		for m in $MODS; do check_present "$m" || return 1; done
+		# unload in load order (not reverse): no module depends on another
+		for m in "${seq[@]}"; do rmmod "$m" || fail "rmmod $m" || return 1; done
+		for m in $MODS; do check_absent "$m" || return 1; done
+	done
+}
+
+# Netlink resolves a missing family by loading its module.
+family_autoload() {
+	local m
+	unload_all
+	for m in $MODS; do
+		family_present "${FAMILY[$m]}" || fail "resolving ${FAMILY[$m]} did not load $m" || return 1
+		loaded "$m" || fail "$m not autoloaded" || return 1
+	done
+	unload_all
+}
+
+# Stock services and settings in place: unload works; a service using the
+# persist_ext engine pins its module (as --pe sip does) until it is deleted.
+unload_with_services() {
+	local m
+	for m in $MODS; do modprobe "$m"; done
+	ipvsadm -A -t $VIP:80 -s rr || return 1
+	ipvsadm -a -t $VIP:80 -r $RS1:80 -m || return 1
+	ipvsadm -A -t $VIP:81 -s rr -p 30 --pe persist_ext || fail "--pe persist_ext refused" || return 1
+	ipvsadm -A -u $VIP:53 -s rr || return 1
+	! rmmod ip_vs_persist_ext 2>/dev/null || fail "rmmod while its engine is bound to a service" || return 1
+	rmmod ip_vs_syncookie || fail "rmmod ip_vs_syncookie with services" || return 1
+	rmmod ip_vs_dos_reap || fail "rmmod ip_vs_dos_reap with services" || return 1
+	ipvsadm -D -t $VIP:81 || return 1
+	wait_for 5 rmmod ip_vs_persist_ext || fail "rmmod after the service went" || return 1
+	assert_eq "stock services intact" 2 "$(ipvsadm -Sn | grep -c '^-A')" || return 1
+	ipvsadm -C
+}
+
+# Every sysctl rejects what is out of range and keeps its value.
+sysctl_ranges() {
+	local m
+	for m in $MODS; do modprobe "$m"; done
+	local bad=(
+		"persist_mode 3" "persist_mode -1" "persist_max -1" "persist_max 31536001"
+		"syncookie_threshold 0" "syncookie_off_delay 0" "syncookie_syn_retries 11"
+		"syncookie_invalid_rst 2" "reap_low 0" "reap_high 101" "reap_low 95"
+		"reap_high 85" "reap_metric bogus" "reap_interval_ms 5" "reap_floor 0"
+		"reap_conn_budget 0" "reap_cookie_fallback 2" "reap_refuse_rst -1"
+	)
+	local b name val before after
+	for b in "${bad[@]}"; do
+		name=${b% *} val=${b#* }
+		before=$(cat "/proc/sys/net/ipv4/vs/$name")
+		if echo "$val" >"/proc/sys/net/ipv4/vs/$name" 2>/dev/null; then
+			fail "$name accepted $val" || return 1
+		fi
+		after=$(cat "/proc/sys/net/ipv4/vs/$name")
+		assert_eq "$name after bad write" "$before" "$after" || return 1
+	done
+	# and good values stick
+	sysctl -qw net.ipv4.vs.persist_mode=2 net.ipv4.vs.reap_metric=conns \
+		net.ipv4.vs.reap_high=99 net.ipv4.vs.reap_low=98 || fail "good values refused" || return 1
+	assert_eq reap_metric conns "$(cat /proc/sys/net/ipv4/vs/reap_metric)" || return 1
+	assert_eq reap_low 98 "$(cat /proc/sys/net/ipv4/vs/reap_low)" || return 1
+	unload_all
+}
+
+# Each netns has its own knobs and settings; namespaces come and go.
+per_netns() {
+	local m i
+	for m in $MODS; do modprobe "$m"; done
+	sysctl -qw net.ipv4.vs.persist_max=77
+	for i in 1 2 3 4 5; do
+		ip netns add t$i
+		ip netns exec t$i ipvsadm -A -t 192.0.2.10:80 -s rr -p 5 --pe persist_ext || return 1
+		assert_eq "fresh netns default" 0 \
+			"$(ip netns exec t$i cat /proc/sys/net/ipv4/vs/persist_max)" || return 1
+		ip netns exec t$i sysctl -qw net.ipv4.vs.persist_max=$i
+		ip netns del t$i
+	done
+	assert_eq "init netns value" 77 "$(cat /proc/sys/net/ipv4/vs/persist_max)" || return 1
+	sysctl -qw net.ipv4.vs.persist_max=0
+	wait_for 10 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' \
+		|| fail "modules did not unload after the namespaces went"
+}
+
+trap 'unload_all; ipvsadm -C 2>/dev/null' EXIT
+modprobe ip_vs
+run_case each_alone
+run_case every_order
+run_case family_autoload
+run_case unload_with_services
+run_case sysctl_ranges
+run_case per_netns
+summary
