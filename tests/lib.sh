@@ -146,9 +146,14 @@ conn_count() {
 	d awk 'NR > 1' /proc/net/ip_vs_conn | wc -l
 }
 
-# Templates (client port 0000 in /proc/net/ip_vs_conn) of one client address (hex).
+# /proc/net/ip_vs_conn of the director: Pro FromIP FPrt ToIP TPrt DestIP
+# DPrt State Expires [PEName PEData]; templates have client port 0000.
 template_lines() {
 	d awk 'NR > 1 && $3 == "0000"' /proc/net/ip_vs_conn
+}
+
+connection_lines() {
+	d awk 'NR > 1 && $3 != "0000"' /proc/net/ip_vs_conn
 }
 
 # run_case NAME: run function NAME as one test case, count the outcome.

@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Persistence-extension modes (ip_vs_persist_ext), end to end: real TCP and
+# UDP connections through a NAT service with two real servers (rr), set up
+# by the patched ipvsadm.  Topology: tests/lib.sh.  T is the service's
+# persistence timeout; expiry must be within 1 s of the specified time.
+# Runs in the lab guest: tools/lab/run.sh tests/persist.sh
+source "$(dirname "$0")/lib.sh"
+
+T=4
+
+# service PROTO_FLAG ADDR EXTRA...: a fresh persistent rr service on a port
+# of its own ($PORT), so that no template of an earlier case (IPVS keeps
+# them past -C, and reuses the same real servers) can interfere.
+PORT=1000
+service() {
+	local proto=$1 vs=$2 rs_port=80
+	shift 2
+	PORT=$((PORT + 1))
+	[ "$proto" = -f ] || vs=$vs:$PORT
+	ipvs -C
+	ipvs -A "$proto" "$vs" -s rr -p $T "$@" || return 1
+	if [[ $vs == \[* ]]; then
+		ipvs -a "$proto" "$vs" -r "[$RS1_6]:$rs_port" -m &&
+			ipvs -a "$proto" "$vs" -r "[$RS2_6]:$rs_port" -m
+	elif [ "$proto" = -f ]; then
+		ipvs -a -f "$vs" -r $RS1:$rs_port -m && ipvs -a -f "$vs" -r $RS2:$rs_port -m
+	else
+		ipvs -a "$proto" "$vs" -r $RS1:$rs_port -m && ipvs -a "$proto" "$vs" -r $RS2:$rs_port -m
+	fi
+}
+
+# probe ARGS...: "t=<s> <server>" lines from the client.
+probe() { c $TOOL probe "$@"; }
+
+# switch_time LINES: time of the first probe that reached another server
+# than the first one did ("none" if all reached the same).
+switch_time() {
+	awk 'NR == 1 { first = $2 } $2 != first { sub("t=", "", $1); print $1; found = 1; exit }
+	     END { if (!found) print "none" }' <<<"$1"
+}
+
+# within T_SWITCH LOW HIGH
+within() {
+	[ "$1" != none ] && awk -v t="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(t >= lo && t <= hi) }'
+}
+
+servers_seen() { awk '{ print $2 }' <<<"$1" | sort -u | wc -l; }
+
+# Expiry (seconds left) of the first template of the director.
+template_expiry() {
+	template_lines | awk '{ print $9 }' | head -1
+}
+
+no_connections() { [ "$(connection_lines | wc -l)" = 0 ]; }
+
+count_templates() { template_lines | grep -c persist_ext; }
+
+renew_keeps_then_ends() {
+	local out
+	service -t $VIP --persist-mode renew || return 1
+	# reconnecting every T/2 keeps the real server for 3T
+	out=$(probe $VIP $PORT --every $((T / 2)) --count 7)
+	assert_eq "servers while reconnecting every T/2" 1 "$(servers_seen "$out")" || return 1
+	local first
+	first=$(awk 'NR == 1 { print $2 }' <<<"$out")
+	# silence: IPVS keeps the template (60 s) while the RST-closed
+	# connections linger in CLOSE (10 s); renew ends it once they are gone
+	wait_for 20 no_connections || fail "connections did not expire" || return 1
+	sleep 1
+	out=$(probe $VIP $PORT --every 1 --count 1)
+	[ "$(awk '{ print $2 }' <<<"$out")" != "$first" ] ||
+		fail "affinity outlived T and its connections (stock 60 s linger)" || return 1
+	assert_eq "templates after the old one was dropped" 1 "$(count_templates)"
+}
+
+absolute_ends_at_t() {
+	local out ts
+	service -t $VIP --persist-mode absolute || return 1
+	out=$(probe $VIP $PORT --every 0.5 --count $((4 * T)))
+	ts=$(switch_time "$out")
+	within "$ts" $((T - 1)) $((T + 1)) || fail "absolute affinity ended at $ts s, want $T +- 1: $out" || return 1
+	# the first template still exists (its connections linger), a second one was made
+	assert_eq "templates" 2 "$(count_templates)" || return 1
+	assert_eq "one switch only" 2 "$(servers_seen "$out")"
+}
+
+idle_trickle_keeps_silence_ends() {
+	local out first pid name
+	service -t $VIP --persist-mode idle || return 1
+	c $TOOL hold $VIP $PORT --trickle $((3 * T)) --silent 60 >"$LAB_TMP/hold" &
+	pid=$!
+	wait_for 10 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
+	first=$(head -1 "$LAB_TMP/hold")
+	sleep $((3 * T))
+	# only the trickle kept it: 3T after the first connection
+	out=$(probe $VIP $PORT --every 1 --count 1)
+	assert_eq "server after 3T of trickle" "$first" "$(awk '{ print $2 }' <<<"$out")" || return 1
+	# trickle stopped, connection open but silent: ends T after the last packet
+	sleep $((T - 2))
+	out=$(probe $VIP $PORT --every 1 --count 1)
+	assert_eq "server T-1.x s after the last packet" "$first" "$(awk '{ print $2 }' <<<"$out")" || return 1
+	sleep $((T + 1))
+	out=$(probe $VIP $PORT --every 1 --count 1)
+	[ "$(awk '{ print $2 }' <<<"$out")" != "$first" ] ||
+		fail "idle affinity outlived T+1 s of silence" || return 1
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	true
+}
+
+max_caps_renew() {
+	local out ts
+	service -t $VIP --persist-mode renew --persist-max 6 || return 1
+	out=$(probe $VIP $PORT --every 0.5 --count 18)
+	ts=$(switch_time "$out")
+	within "$ts" 5 7 || fail "renew with max 6 ended at $ts s: $out"
+}
+
+max_caps_idle() {
+	local out ts
+	service -t $VIP --persist-mode idle --persist-max 6 || return 1
+	out=$(probe $VIP $PORT --every 0.5 --count 18)
+	ts=$(switch_time "$out")
+	within "$ts" 5 7 || fail "idle with max 6 ended at $ts s: $out"
+}
+
+# A template kept by IPVS past T (a connection held open) has a 60 s timer;
+# a new connection re-arms it to T, not 60 s.
+sixty_second_shrink_fixed() {
+	local pid exp
+	service -t $VIP --persist-mode renew || return 1
+	c $TOOL hold $VIP $PORT --silent 30 >"$LAB_TMP/hold" &
+	pid=$!
+	wait_for 10 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
+	sleep $((T + 1))
+	exp=$(template_expiry)
+	[ "${exp:-0}" -gt $((T + 5)) ] || fail "template timer after T with an open connection: $exp s" || return 1
+	probe $VIP $PORT --every 1 --count 1 >/dev/null
+	exp=$(template_expiry)
+	[ "${exp:-99}" -le $T ] || fail "new connection re-armed the template to $exp s, want <= $T" || return 1
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	true
+}
+
+udp_absolute() {
+	local out ts
+	service -u $VIP --persist-mode absolute || return 1
+	out=$(probe $VIP $PORT --udp --every 0.5 --count $((4 * T)))
+	ts=$(switch_time "$out")
+	within "$ts" $((T - 1)) $((T + 1)) || fail "UDP absolute ended at $ts s: $out"
+}
+
+fwmark_absolute() {
+	local out ts
+	service -f 7 --persist-mode absolute || return 1
+	d iptables -t mangle -A PREROUTING -d $VIP -p tcp --dport $PORT -j MARK --set-mark 7 || return 1
+	out=$(probe $VIP $PORT --every 0.5 --count $((4 * T)))
+	d iptables -t mangle -F PREROUTING
+	ts=$(switch_time "$out")
+	within "$ts" $((T - 1)) $((T + 1)) || fail "fwmark absolute ended at $ts s: $out"
+}
+
+ipv6_absolute() {
+	local out ts
+	service -t "[$VIP6]" --persist-mode absolute || return 1
+	out=$(probe $VIP6 $PORT --every 0.5 --count $((4 * T)))
+	ts=$(switch_time "$out")
+	within "$ts" $((T - 1)) $((T + 1)) || fail "IPv6 absolute ended at $ts s: $out"
+}
+
+# -M: a second client of the same /24 shares the first one's affinity.
+netmask_shared() {
+	local a b
+	service -t $VIP --persist-mode idle -M 255.255.255.0 || return 1
+	c ip addr add 192.0.2.3/24 dev eth0 2>/dev/null
+	a=$(c $TOOL who $VIP $PORT --src $CLIENT)
+	b=$(c $TOOL who $VIP $PORT --src 192.0.2.3)
+	assert_eq "server of the second client of the /24" "$a" "$b"
+}
+
+cli_errors() {
+	local out rc
+	ipvs -C
+	for args in "-A -t $VIP:80 -s rr --persist-mode idle" \
+		"-A -t $VIP:80 -s rr -p 5 --persist-mode sometimes" \
+		"-A -t $VIP:80 -s rr -p 5 --persist-max -3" \
+		"-A -t $VIP:80 -s rr -p 5 --persist-mode absolute --persist-max 9" \
+		"-A -t $VIP:80 -s rr -p 5 --persist-mode idle --pe sip"; do
+		out=$(ipvs $args 2>&1)
+		rc=$?
+		assert_eq "exit status of ipvsadm $args" 2 $rc || return 1
+		assert_eq "lines of the message of ipvsadm $args" 1 "$(wc -l <<<"$out")" || return 1
+	done
+	assert_eq "services after refused commands" "" "$(ipvs -Sn)"
+}
+
+save_restore() {
+	local saved again
+	ipvs -C
+	ipvs -A -t $VIP:80 -s rr -p 5 --persist-mode idle --persist-max 600 || return 1
+	ipvs -A -u $VIP:53 -s rr -p 9 --persist-mode absolute || return 1
+	ipvs -A -t "[$VIP6]:443" -s rr -p 7 --persist-mode renew || return 1
+	ipvs -a -t $VIP:80 -r $RS1:80 -m || return 1
+	saved=$(ipvs -Sn)
+	assert_match "saved idle flags" "--persist-mode idle --persist-max 600" "$saved" || return 1
+	ipvs -C
+	assert_eq "after -C" "" "$(ipvs -Sn)" || return 1
+	ipvs -R <<<"$saved" || fail "-R refused the saved rules" || return 1
+	again=$(ipvs -Sn)
+	assert_eq "-S after -R" "$saved" "$again" || return 1
+	assert_match "-L shows the mode" "persist-mode idle" "$(ipvs -Ln)"
+}
+
+# Unload while templates exist and traffic flows: refused while in use, no
+# oops; succeeds once the services and templates are gone.
+unload_under_traffic() {
+	local pid
+	service -t $VIP --persist-mode idle || return 1
+	c $TOOL probe $VIP $PORT --every 0.2 --count 40 >/dev/null &
+	pid=$!
+	sleep 2
+	! rmmod ip_vs_persist_ext 2>/dev/null || fail "unloaded while its engine is in use" || return 1
+	ipvs -C
+	wait $pid
+	wait_for 40 rmmod ip_vs_persist_ext || fail "module still busy after the templates expired" || return 1
+	modprobe ip_vs_persist_ext
+}
+
+cleanup() {
+	cleanup_nat
+	rm -rf "$LAB_TMP"
+}
+trap cleanup EXIT
+LAB_TMP=$(mktemp -d)
+modprobe ip_vs_persist_ext || exit 1
+setup_nat || exit 1
+
+run_case cli_errors
+run_case save_restore
+run_case absolute_ends_at_t
+run_case max_caps_renew
+run_case max_caps_idle
+run_case idle_trickle_keeps_silence_ends
+run_case sixty_second_shrink_fixed
+run_case renew_keeps_then_ends
+run_case udp_absolute
+run_case fwmark_absolute
+run_case ipv6_absolute
+run_case netmask_shared
+run_case unload_under_traffic
+summary
