@@ -66,7 +66,7 @@ install: modules ipvsadm
 
 dkms-add:
 	mkdir -p $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)
-	cp -r Kbuild Makefile VERSION dkms.conf $(KSRC:include/%=) include tools $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
+	cp -r Kbuild Makefile VERSION dkms.conf ip_vs_*.c include tools $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
 	dkms add ipvs-ext/$(VERSION)
 
 .PHONY: all modules clean style ipvsadm unit check check-vm lab demo install dkms-add

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The lab demo (make demo): in the guest, load the modules, build the NAT
+# topology of tests/lib.sh, carry real traffic through an IPVS service
+# configured by the patched ipvsadm, and show the persistence modes side by
+# side.  With --setup-only (make lab) it stops after the setup and leaves
+# the topology up for an interactive shell.
+source "$(dirname "$0")/lib.sh"
+
+step() { printf '\n### %s\n' "$*"; }
+
+step "modules"
+for m in ip_vs ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap; do
+	modprobe "$m" || exit 1
+done
+lsmod | grep -E '^ip_vs'
+setup_nat || exit 1
+
+step "a NAT service: $VIP:80 -> rs1, rs2 (rr)"
+ipvs -A -t $VIP:80 -s rr
+ipvs -a -t $VIP:80 -r $RS1:80 -m
+ipvs -a -t $VIP:80 -r $RS2:80 -m
+ipvs -Ln
+if [ "${1:-}" = --setup-only ]; then
+	echo "topology up: namespaces $(ip netns list | cut -d' ' -f1 | xargs); try: ip netns exec client python3 tests/tcp_tool.py who $VIP 80"
+	exit 0
+fi
+c $TOOL xfer $VIP 80 --get 2000000 || exit 1
+c $TOOL xfer $VIP 80 --put 2000000 || exit 1
+
+step "persistence modes side by side (timeout 3 s, a connection every 0.5 s)"
+T=3
+port=2000
+for mode in renew absolute idle; do
+	port=$((port + 1))
+	ipvs -A -t $VIP:$port -s rr -p $T --persist-mode $mode || exit 1
+	ipvs -a -t $VIP:$port -r $RS1:80 -m
+	ipvs -a -t $VIP:$port -r $RS2:80 -m
+done
+ipvs -Ln | grep -E 'persist|TCP'
+port=2000
+for mode in renew absolute idle; do
+	port=$((port + 1))
+	c $TOOL probe $VIP $port --every 0.5 --count 12 >"/tmp/demo-$mode" &
+done
+wait
+printf '%-8s' "t(s)" renew absolute idle
+echo
+paste /tmp/demo-renew /tmp/demo-absolute /tmp/demo-idle |
+	awk '{ sub("t=", "", $1); printf "%-8s%-8s%-8s%-8s\n", $1, $2, $4, $6 }'
+echo "absolute re-schedules the client every $T s however busy it is;"
+echo "renew and idle keep it while it keeps coming back."
+ipvs -Ln --stats | grep -A1 -E 'persist' | head -20
+
+step "clean up"
+ipvs -C
+cleanup_nat
+echo "demo: OK"
