@@ -205,11 +205,19 @@ static bool ip_vs_persist_ct_match(const struct ip_vs_conn_param *p,
 	now = ip_vs_persist_now();
 	v = ip_vs_persist_check(mode, jiffies_to_msecs(svc->timeout), cap,
 				READ_ONCE(d->created), READ_ONCE(d->last),
-				now, &remain);
+				now, atomic_read(&ct->n_control), &remain);
 	if (v != IP_VS_PERSIST_KEEP) {
 		ip_vs_persist_count(pn, ps, v == IP_VS_PERSIST_CAPPED ?
 				    IPVS_PERSIST_STATS_CAPPED :
 				    IPVS_PERSIST_STATS_EXPIRED);
+		/*
+		 * A template without connections is only waiting for its
+		 * timer (perhaps the 60 s IPVS gives a template it kept):
+		 * free it now.  Safe without a reference under RCU, as
+		 * ip_vs_conn_expire_now does.
+		 */
+		if (!atomic_read(&ct->n_control))
+			mod_timer_pending(&ct->timer, jiffies);
 		return false;
 	}
 	/*
@@ -306,7 +314,7 @@ static unsigned int ip_vs_persist_hook(void *priv, struct sk_buff *skb,
 	if (!ip_vs_persist_should_rearm(READ_ONCE(d->armed), now))
 		goto out;
 	if (ip_vs_persist_check(mode, jiffies_to_msecs(svc->timeout), cap,
-				READ_ONCE(d->created), now, now, &remain) !=
+				READ_ONCE(d->created), now, now, 1, &remain) !=
 	    IP_VS_PERSIST_KEEP)
 		goto out;
 	WRITE_ONCE(d->last, now);

@@ -32,13 +32,19 @@ enum ip_vs_persist_verdict {
  * active at @last, still binds a new connection at @now; on KEEP, *@remain
  * is how long the template must live from now (its new timer).
  * @timeout is the service's persistence timeout, @max the lifetime cap
- * (0 = none); all in ms.  renew keeps stock semantics: a template that IPVS
- * still holds is valid (its timer decides), and every new connection
- * re-arms it to the full timeout.
+ * (0 = none); all in ms.  @controls: the template still controls
+ * connections.
+ *
+ * renew keeps stock semantics (the affinity lasts timeout after the last
+ * new connection, and as long as connections it controls exist) without
+ * the stock flaw: IPVS keeps a template whose timer fired while it still
+ * controlled connections, with a 60 s timeout, so it outlived both.
+ * absolute ends timeout after creation; idle ends timeout after the last
+ * client packet, whatever connections remain open.
  */
 static inline enum ip_vs_persist_verdict
 ip_vs_persist_check(unsigned int mode, u64 timeout, u64 max, u64 created,
-		    u64 last, u64 now, u64 *remain)
+		    u64 last, u64 now, int controls, u64 *remain)
 {
 	u64 end;
 
@@ -60,6 +66,8 @@ ip_vs_persist_check(unsigned int mode, u64 timeout, u64 max, u64 created,
 			return IP_VS_PERSIST_EXPIRED;
 		break;
 	default:
+		if (now - last >= timeout && !controls)
+			return IP_VS_PERSIST_EXPIRED;
 		break;
 	}
 	*remain = timeout;
