@@ -17,6 +17,7 @@ logs=
 
 # expect NAME: sets WANT_RC (exit status), WANT (regex for the verdict line), ENVS (for run.sh's
 # environment) and ARGS (run.sh's arguments).
+# shellcheck disable=SC2016 # args: a literal $c, to check quoting
 expect() {
 	ENVS=()
 	case $1 in
@@ -32,7 +33,7 @@ expect() {
 	*) return 1 ;;
 	esac
 }
-ALL_CASES="pass fail hang oops warn ipvs modules background args"
+ALL_CASES=(pass fail hang oops warn ipvs modules background args)
 
 build_oops_module() {
 	make -s -C "$SELFTEST/oops" >/dev/null
@@ -64,12 +65,13 @@ run_case() {
 }
 
 main() {
-	local t0 c
+	local t0 c cases=("$@")
 	t0=$(now)
 	build_oops_module
 	logs=$(mktemp -d /tmp/ipvs-lab-selftest.XXXXXX)
 	echo "selftest logs in $logs"
-	for c in ${*:-$ALL_CASES}; do
+	[[ ${#cases[@]} -gt 0 ]] || cases=("${ALL_CASES[@]}")
+	for c in "${cases[@]}"; do
 		run_case "$c"
 	done
 	echo "$passed passed, $failed failed ($(secs "$t0" "$(now)")s)"

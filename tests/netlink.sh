@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The generic netlink families reject malformed requests with an errno and
+# an extack message, need CAP_NET_ADMIN, and keep settings per netns.
+# Runs in the lab guest: tools/lab/run.sh tests/netlink.sh
+source "$(dirname "$0")/lib.sh"
+
+GENL="python3 $TESTS_DIR/genl.py"
+# commands (include/uapi/linux/ip_vs_ext.h)
+SET=1 GET=2 DEL=3 FLUSH=4 INFO=5 SECRET=6
+# a valid IPv4 TCP service 192.0.2.10:80
+SVC='1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}'
+
+# expect ERRNO MSG_REGEX FAMILY CMD ATTR...
+expect() {
+	local want=$1 re=$2 out
+	shift 2
+	out=$($GENL "$@")
+	assert_match "$* -> $out" "^errno=$want msg=.*$re" "$out"
+}
+
+malformed_rejected() {
+	expect 22 "virtual service attribute is missing" IPVS_PERSIST $SET 2:u8:1 || return 1
+	expect 22 "address family is missing" IPVS_PERSIST $SET '1:nest:{2:u16:6}' || return 1
+	expect 34 ".+" IPVS_PERSIST $SET '1:nest:{1:u16:99}' || return 1
+	expect 22 "service needs a firewall mark" IPVS_PERSIST $SET '1:nest:{1:u16:2,2:u16:6}' || return 1
+	expect 93 "protocol must be" IPVS_PERSIST $SET '1:nest:{1:u16:2,2:u16:1,3:hex:c000020a,4:be16:80}' || return 1
+	expect 22 "address length" IPVS_PERSIST $SET '1:nest:{1:u16:10,2:u16:6,3:hex:c000020a,4:be16:80}' || return 1
+	expect 22 "a firewall-mark service has no" IPVS_PERSIST $SET '1:nest:{1:u16:2,5:u32:7,4:be16:80}' || return 1
+	expect 34 ".*" IPVS_PERSIST $SET '1:nest:{1:u16:2,5:u32:0}' || return 1
+	expect 34 ".*" IPVS_PERSIST $SET "$SVC" 2:u8:3 || return 1
+	expect 34 ".*" IPVS_PERSIST $SET "$SVC" 3:u32:31536001 || return 1
+	expect 22 "lifetime cap does not apply" IPVS_PERSIST $SET "$SVC" 2:u8:1 3:u32:60 || return 1
+	expect 22 ".*" IPVS_PERSIST $SET "$SVC" 4:u32:1 || return 1
+	expect 22 "mode is missing" IPVS_SYNCOOKIE $SET "$SVC" || return 1
+	expect 95 "not available" IPVS_SYNCOOKIE $SET "$SVC" 2:u8:1 || return 1
+	expect 34 "size out of range" IPVS_SYNCOOKIE $SECRET 4:hex:0011 || return 1
+	expect 22 "cookie secret is missing" IPVS_SYNCOOKIE $SECRET || return 1
+	expect 0 "" IPVS_SYNCOOKIE $SECRET 4:hex:00112233445566778899aabbccddeeff || return 1
+	expect 22 ".*" IPVS_REAP $INFO 2:u8:1 || return 1
+	expect 0 "" IPVS_REAP $INFO
+}
+
+set_get_del() {
+	expect 0 "" IPVS_PERSIST $SET "$SVC" 2:u8:2 3:u32:600 || return 1
+	expect 0 "" IPVS_PERSIST $GET "$SVC" || return 1
+	expect 0 "" IPVS_PERSIST $DEL "$SVC" || return 1
+	expect 2 "service has no" IPVS_PERSIST $DEL "$SVC" || return 1
+	expect 2 "service has no" IPVS_PERSIST $GET "$SVC" || return 1
+	expect 0 "" IPVS_PERSIST $SET "$SVC" 2:u8:0 || return 1
+	expect 0 "" IPVS_PERSIST $FLUSH || return 1
+	expect 2 ".*" IPVS_PERSIST $GET "$SVC"
+}
+
+# Settings of one netns are invisible in another.
+per_netns() {
+	ip netns add other
+	expect 0 "" IPVS_PERSIST $SET "$SVC" 2:u8:2 || return 1
+	local out
+	out=$(ip netns exec other $GENL IPVS_PERSIST $GET "$SVC")
+	ip netns del other
+	assert_match "other netns" "^errno=2 " "$out" || return 1
+	expect 0 "" IPVS_PERSIST $DEL "$SVC"
+}
+
+# Without CAP_NET_ADMIN every command is refused (EPERM).
+needs_admin() {
+	local out
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		$GENL IPVS_PERSIST $FLUSH)
+	assert_match "unprivileged flush" "^errno=1 " "$out"
+}
+
+trap 'ip netns del other 2>/dev/null' EXIT
+for m in ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap; do modprobe $m || exit 1; done
+run_case malformed_rejected
+run_case set_get_del
+run_case per_netns
+run_case needs_admin
+summary
