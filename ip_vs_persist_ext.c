@@ -382,7 +382,7 @@ static struct netlink_range_validation ip_vs_persist_max_range = {
 static const struct nla_policy ip_vs_persist_policy[IPVS_PERSIST_ATTR_MAXNR + 1] = {
 	[IPVS_PERSIST_ATTR_SERVICE]	= NLA_POLICY_NESTED(ip_vs_ext_svc_policy),
 	[IPVS_PERSIST_ATTR_MODE]	= NLA_POLICY_MAX(NLA_U8, IPVS_PERSIST_MODE_MAX),
-	[IPVS_PERSIST_ATTR_MAX]		= NLA_POLICY_FULL_RANGE(NLA_U32, &ip_vs_persist_max_range),
+	[IPVS_PERSIST_ATTR_CAP]		= NLA_POLICY_FULL_RANGE(NLA_U32, &ip_vs_persist_max_range),
 	[IPVS_PERSIST_ATTR_STATS]	= { .type = NLA_REJECT },
 };
 
@@ -420,7 +420,7 @@ static int ip_vs_persist_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
 		return -EMSGSIZE;
 	if (ip_vs_ext_svc_key_put(skb, &s->key) ||
 	    nla_put_u8(skb, IPVS_PERSIST_ATTR_MODE, ps->mode) ||
-	    nla_put_u32(skb, IPVS_PERSIST_ATTR_MAX, ps->max) ||
+	    nla_put_u32(skb, IPVS_PERSIST_ATTR_CAP, ps->max) ||
 	    ip_vs_persist_put_stats(skb, &ps->stats)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -462,13 +462,13 @@ static int ip_vs_persist_nl_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[IPVS_PERSIST_ATTR_MODE])
 		mode = nla_get_u8(a[IPVS_PERSIST_ATTR_MODE]);
-	if (a[IPVS_PERSIST_ATTR_MAX])
-		max = nla_get_u32(a[IPVS_PERSIST_ATTR_MAX]);
+	if (a[IPVS_PERSIST_ATTR_CAP])
+		max = nla_get_u32(a[IPVS_PERSIST_ATTR_CAP]);
 	/* Switching an existing service to absolute drops its cap. */
-	if (mode == IPVS_PERSIST_MODE_ABSOLUTE && !a[IPVS_PERSIST_ATTR_MAX])
+	if (mode == IPVS_PERSIST_MODE_ABSOLUTE && !a[IPVS_PERSIST_ATTR_CAP])
 		max = 0;
 	if (!ip_vs_persist_max_valid(mode, max)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_PERSIST_ATTR_MAX],
+		NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_PERSIST_ATTR_CAP],
 				    "a lifetime cap does not apply to absolute mode");
 		err = -EINVAL;
 		goto out;
@@ -559,7 +559,7 @@ static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
 				IPVS_EXT_CMD_GET_INFO);
 	if (!hdr ||
 	    nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
-	    nla_put_u32(msg, IPVS_PERSIST_ATTR_MAX, READ_ONCE(pn->sysctl_max)) ||
+	    nla_put_u32(msg, IPVS_PERSIST_ATTR_CAP, READ_ONCE(pn->sysctl_max)) ||
 	    ip_vs_persist_put_stats(msg, &pn->dflt_stats)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;

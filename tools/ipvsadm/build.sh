@@ -6,9 +6,11 @@
 # build against libnl-genl-3.  The result is build/ipvsadm and build/ipvsadm.8.
 #
 #   build.sh            patched ipvsadm (the default)
-#   build.sh hosttest   also the two test binaries used by test-cli.sh:
-#                       build/hosttest/ipvsadm-patched and .../ipvsadm-stock
-#                       (unpatched), both linked with test/hoststub.c
+#   build.sh hosttest   also the test binaries of test-cli.sh, in
+#                       build/hosttest/: ipvsadm-patched and ipvsadm-stock
+#                       (unpatched), both linked with test/hoststub.c,
+#                       ext-selftest (test/ext-selftest.c) and list-fixture
+#                       (test/list-fixture.c)
 #   build.sh fetch      only fetch and verify the tarball
 #
 # Idempotent: the tree is unpacked afresh whenever the tarball, the series, a
@@ -81,7 +83,7 @@ stamp() {
 unpack() {	# unpack DIR: pristine tree in DIR
 	rm -rf "$1"
 	mkdir -p "$1"
-	tar -xzf "$cache/$TARBALL" -C "$1" --strip-components=1 ||
+	tar -xzf "$cache/$TARBALL" -C "$1" --strip-components=1 --no-same-owner ||
 		die "cannot unpack $cache/$TARBALL"
 }
 
@@ -129,11 +131,34 @@ build_hosttest() {
 		upstream_make "$ht/stock"
 		echo "$SHA256" >"$ht/stock/.ipvs-ext-stamp"
 	fi
-	wrap="-Wl,--wrap=ipvs_init,--wrap=genl_ctrl_resolve"
 	libs="-lpopt $(pkg-config --libs libnl-genl-3.0)"
 	# shellcheck disable=SC2046
 	$CC -Wall -Wextra -g $(pkg-config --cflags libnl-genl-3.0) \
 		-c -o "$ht/hoststub.o" "$here/test/hoststub.c"
+	# shellcheck disable=SC2046
+	$CC -Wall -Wextra -g $(pkg-config --cflags libnl-genl-3.0) \
+		-I"$build" -I"$uapi" -o "$ht/ext-selftest" \
+		"$here/test/ext-selftest.c" $(pkg-config --libs libnl-genl-3.0)
+	for v in stock patched; do
+		if [ $v = stock ]; then
+			src=$ht/stock
+			out=$ht/list-fixture-stock
+			def=-DFIXTURE_STOCK
+			wrap=-Wl,--wrap=ipvs_get_services,--wrap=ipvs_get_dests
+		else
+			src=$build
+			out=$ht/list-fixture
+			def=
+			wrap=-Wl,--wrap=ipvs_get_services,--wrap=ipvs_get_dests,--wrap=genl_ctrl_resolve
+		fi
+		# shellcheck disable=SC2046,SC2086
+		$CC -Wall -g $(pkg-config --cflags libnl-genl-3.0) -I"$src" \
+			-I"$uapi" -DVERSION=\"1.31\" -DSCHEDULERS=\"rr\" \
+			-DPE_LIST=\"sip\" -DHAVE_NET_IP_VS_H $def -o "$out" \
+			"$here/test/list-fixture.c" "$src/config_stream.o" \
+			"$src/dynamic_array.o" "$src/libipvs/libipvs.a" $wrap $libs
+	done
+	wrap="-Wl,--wrap=ipvs_init,--wrap=genl_ctrl_resolve"
 	for v in stock patched; do
 		if [ $v = stock ]; then
 			src=$ht/stock

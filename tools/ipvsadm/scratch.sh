@@ -10,8 +10,9 @@
 #   scratch.sh refresh   regenerate patches/*.patch and patches/series from
 #                        the commits on top of "pristine" (git format-patch)
 #
-# Work on a concern by editing and "git commit --fixup"/"git rebase -i" in
-# scratch/, then refresh.  The commit subject and body become the patch
+# Work on a concern in scratch/: edit, "git commit --fixup=<commit>", then
+# "GIT_SEQUENCE_EDITOR=true git rebase -i --autosquash pristine", then
+# refresh.  The commit subject and body become the patch
 # header (From/Subject/description); a patch keeps its file name from
 # patches/series as long as the number of commits does not change.
 set -eu
@@ -33,7 +34,7 @@ init)
 	}
 	sh "$here/build.sh" fetch
 	mkdir -p "$scratch"
-	tar -xzf "$cache/$TARBALL" -C "$scratch" --strip-components=1
+	tar -xzf "$cache/$TARBALL" -C "$scratch" --strip-components=1 --no-same-owner
 	cd "$scratch"
 	git init -q
 	git config user.name >/dev/null || git config user.name "ipvs-ext"
@@ -62,6 +63,7 @@ refresh)
 	fi
 	rm -f "$here"/patches/*.patch
 	: >"$here/patches/series.new"
+	# shellcheck disable=SC2086 # one name per word
 	set -- $names
 	for f in $(cd "$out" && ls); do
 		mv "$out/$f" "$here/patches/$1"

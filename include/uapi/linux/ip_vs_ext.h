@@ -54,18 +54,21 @@
  * The service must use the persistence engine "persist_ext"
  * (ipvsadm --pe persist_ext, set by ipvsadm --persist-mode).
  * IPVS_PERSIST_ATTR_MODE: u8, enum ipvs_persist_mode.
- * IPVS_PERSIST_ATTR_MAX: u32, lifetime cap in seconds, 0 = none, at most
+ * IPVS_PERSIST_ATTR_CAP: u32, lifetime cap in seconds, 0 = none, at most
  *   IPVS_PERSIST_MAX_LIMIT; not allowed with IPVS_PERSIST_MODE_ABSOLUTE
  *   (an absolute affinity has no extension to cap).
  * IPVS_PERSIST_ATTR_STATS: nested enum ipvs_persist_stats_attr (u64 each),
- *   in GET_SERVICE replies; in GET_INFO replies for services without
- *   settings (they use the sysctl defaults net.ipv4.vs.persist_mode and
- *   net.ipv4.vs.persist_max).
+ *   in GET_SERVICE replies.
+ * GET_INFO replies with the defaults for services using the engine without
+ *   settings (sysctls net.ipv4.vs.persist_mode and persist_max) as
+ *   IPVS_PERSIST_ATTR_MODE and IPVS_PERSIST_ATTR_CAP, and those services'
+ *   counters as IPVS_PERSIST_ATTR_STATS.
  *
  * Family "IPVS_SYNCOOKIE" (SYN-cookie proxy)
  * ------------------------------------------
  * IPVS_SYNCOOKIE_ATTR_MODE: u8, enum ipvs_syncookie_mode.
- * IPVS_SYNCOOKIE_ATTR_STATS: nested enum ipvs_syncookie_stats_attr (u64).
+ * IPVS_SYNCOOKIE_ATTR_STATS: nested enum ipvs_syncookie_stats_attr (u64),
+ *   in GET_SERVICE replies once the proxy exists (not sent yet).
  * IPVS_SYNCOOKIE_ATTR_SECRET: binary, exactly IPVS_SYNCOOKIE_SECRET_LEN
  *   bytes; write-only, accepted by IPVS_SYNCOOKIE_CMD_SET_SECRET only.
  * IPVS_SYNCOOKIE_CMD_SET_SECRET: set the netns's cookie secret, so that
@@ -74,9 +77,13 @@
  * Family "IPVS_REAP" (watermark-driven reaping)
  * ---------------------------------------------
  * Configured by sysctls (net.ipv4.vs.reap_*); GET_INFO replies with
- * IPVS_REAP_ATTR_STATE (u8, enum ipvs_reap_state), IPVS_REAP_ATTR_UTIL
- * (u32, utilisation in per mille), IPVS_REAP_ATTR_LOW/HIGH (u32, percent)
- * and IPVS_REAP_ATTR_STATS (nested enum ipvs_reap_stats_attr, u64).
+ * IPVS_REAP_ATTR_UTIL (u32, utilisation in per mille: finer than the
+ * watermarks), IPVS_REAP_ATTR_LOW/HIGH (u32, percent), and, once the
+ * reaper runs, IPVS_REAP_ATTR_STATE (u8, enum ipvs_reap_state) and
+ * IPVS_REAP_ATTR_STATS (nested enum ipvs_reap_stats_attr, u64).
+ *
+ * Command numbers are shared; IPVS_SYNCOOKIE_CMD_SET_SECRET exists only in
+ * "IPVS_SYNCOOKIE" (the others answer -EOPNOTSUPP).
  */
 #ifndef _UAPI_LINUX_IP_VS_EXT_H
 #define _UAPI_LINUX_IP_VS_EXT_H
@@ -126,7 +133,7 @@ enum ipvs_persist_attr {
 	IPVS_PERSIST_ATTR_UNSPEC,
 	IPVS_PERSIST_ATTR_SERVICE = IPVS_EXT_ATTR_SERVICE,
 	IPVS_PERSIST_ATTR_MODE,
-	IPVS_PERSIST_ATTR_MAX,
+	IPVS_PERSIST_ATTR_CAP,
 	IPVS_PERSIST_ATTR_STATS,
 	IPVS_PERSIST_ATTR_PAD,
 	__IPVS_PERSIST_ATTR_MAX,
@@ -146,7 +153,7 @@ enum ipvs_persist_mode {
 
 #define IPVS_PERSIST_MODE_MAX (__IPVS_PERSIST_MODE_MAX - 1)
 
-/* Largest lifetime cap: what IPVS accepts as a persistence timeout. */
+/* Largest lifetime cap, in seconds: one year. */
 #define IPVS_PERSIST_MAX_LIMIT		(365 * 24 * 3600)
 
 enum ipvs_persist_stats_attr {
@@ -217,6 +224,8 @@ enum ipvs_reap_state {
 	IPVS_REAP_STATE_REFUSING,
 	__IPVS_REAP_STATE_MAX,
 };
+
+#define IPVS_REAP_STATE_MAX (__IPVS_REAP_STATE_MAX - 1)
 
 enum ipvs_reap_stats_attr {
 	IPVS_REAP_STATS_UNSPEC,

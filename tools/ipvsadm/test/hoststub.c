@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host-test stub for ipvsadm (linked only into build/hosttest/*, never
- * installed).
+ * Host-test stub for ipvsadm: linked only into the test binaries of
+ * build/hosttest/, never installed.
  *
  * ipvsadm opens IPVS (ipvs_init) before it parses a single option, so on a
  * host whose kernel lacks IPVS every invocation ends with "Can't initialize
