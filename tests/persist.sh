@@ -52,9 +52,15 @@ template_expiry() {
 	template_lines | awk '{ print $9 }' | head -1
 }
 
-no_connections() { [ "$(connection_lines | wc -l)" = 0 ]; }
+# No connection of the current service ($PORT) is left.
+no_connections() {
+	[ "$(connection_lines | awk -v p="$(printf %04X "$PORT")" '$5 == p' | wc -l)" = 0 ]
+}
 
-count_templates() { template_lines | grep -c persist_ext; }
+# Templates of the current service ($PORT).
+count_templates() {
+	template_lines | awk -v p="$(printf %04X "$PORT")" '$5 == p && /persist_ext/' | wc -l
+}
 
 renew_keeps_then_ends() {
 	local out
@@ -155,8 +161,9 @@ udp_absolute() {
 fwmark_absolute() {
 	local out ts
 	service -f 7 --persist-mode absolute || return 1
-	d iptables -t mangle -A PREROUTING -d $VIP -p tcp --dport $PORT -j MARK --set-mark 7 || return 1
-	out=$(probe $VIP $PORT --every 0.5 --count $((4 * T)))
+	# a firewall-mark service keeps the client's destination port
+	d iptables -t mangle -A PREROUTING -d $VIP -p tcp --dport 80 -j MARK --set-mark 7 || return 1
+	out=$(probe $VIP 80 --every 0.5 --count $((4 * T)))
 	d iptables -t mangle -F PREROUTING
 	ts=$(switch_time "$out")
 	within "$ts" $((T - 1)) $((T + 1)) || fail "fwmark absolute ended at $ts s: $out"
@@ -214,7 +221,9 @@ save_restore() {
 }
 
 # Unload while templates exist and traffic flows: refused while in use, no
-# oops; succeeds once the services and templates are gone.
+# oops.  Tearing the director's netns down (IPVS flushes its connections and
+# templates) while traffic flows frees the module.  Last case: it destroys
+# the topology.
 unload_under_traffic() {
 	local pid
 	service -t $VIP --persist-mode idle || return 1
@@ -222,9 +231,9 @@ unload_under_traffic() {
 	pid=$!
 	sleep 2
 	! rmmod ip_vs_persist_ext 2>/dev/null || fail "unloaded while its engine is in use" || return 1
-	ipvs -C
+	ip netns del director
 	wait $pid
-	wait_for 40 rmmod ip_vs_persist_ext || fail "module still busy after the templates expired" || return 1
+	wait_for 30 rmmod ip_vs_persist_ext || fail "module still busy after its netns went" || return 1
 	modprobe ip_vs_persist_ext
 }
 

@@ -17,7 +17,7 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${IPVS_EXT_CACHE:-/var/cache/ipvs-ext}
 # Loaded in the initramfs, in this order (dependencies are resolved from modules.dep). Modules the
 # kernel has built in (a custom debug kernel usually has) are skipped.
-INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p overlay pvpanic_pci"
+INITRAMFS_MODULES=(virtio_pci 9pnet_virtio 9p overlay pvpanic_pci)
 
 log() { echo "kernel.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -134,7 +134,7 @@ build_initramfs() {
 				continue
 			fi
 			mods+=("$m")
-		done < <(resolve_modules "$moddir" $INITRAMFS_MODULES)
+		done < <(resolve_modules "$moddir" "${INITRAMFS_MODULES[@]}")
 	fi
 	key=$( {
 		echo "$kv"
@@ -161,20 +161,23 @@ build_initramfs() {
 			echo "$name" >>"$stage/lib/lab-modules/order"
 		done
 		touch "$stage/lib/lab-modules/order"
-		(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) >"$out.tmp"
-		mv "$out.tmp" "$out"
+		(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) >"$stage.cpio.gz"
+		mv "$stage.cpio.gz" "$out"
 		rm -rf "$stage"
+		# One per kernel build and lab change: drop those nobody used for a month.
+		find "$CACHE/initramfs" -name 'lab-*.cpio.gz' -mtime +30 -delete
 	fi
+	touch "$out"
 	echo "$out"
 }
 
 main() {
-	local kdir= kv vmlinuz moddir initrd
+	local kdir='' kv vmlinuz moddir initrd
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		--kernel) kdir=${2:?--kernel needs a directory}; shift 2 ;;
 		--kv) debian_kv; return 0 ;;
-		-h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; return 0 ;;
+		-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; return 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 	done

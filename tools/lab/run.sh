@@ -46,7 +46,7 @@ envs=()
 
 say() { echo "LAB: $*" >&2; }
 die() { say "error: $*"; exit 2; }
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit "${1:-0}"; }
 
 parse_args() {
 	while [[ $# -gt 0 ]]; do
@@ -81,15 +81,16 @@ parse_args() {
 		die "--mem, --smp and --timeout take numbers"
 }
 
-# Absolute host path of the script (the guest sees the same paths).
+# Absolute host path of the script (the guest sees the same paths). Symlinks are kept: a multi-call
+# binary (kmod, busybox) needs its name.
 resolve_script() {
 	local s=$1
 	if [[ -f $s ]]; then
-		realpath "$s"
+		realpath -s "$s"
 	elif [[ $s != /* && -f $REPO/$s ]]; then
-		realpath "$REPO/$s"
+		realpath -s "$REPO/$s"
 	elif [[ $s != */* ]] && command -v "$s" >/dev/null; then
-		realpath "$(command -v "$s")"
+		command -v "$s"
 	else
 		die "no such script: $s"
 	fi
@@ -112,9 +113,47 @@ prepare_out() {
 	else
 		mkdir -p "$out"
 		out=$(realpath "$out")
-		rm -f "$out"/{console.log,dmesg,status,started,lab.env,timing}
+		rm -rf "$out"/{console.log,dmesg,status,started,lab.env,timing,modules}
 	fi
 	say "results in $out"
+}
+
+# Where a host path is visible in the guest: the guest mounts its own tmpfs on /tmp and keeps the
+# host's /tmp at /run/lab/host-tmp (see guest-init).
+guest_path() {
+	case $1 in
+	/tmp | /tmp/*) echo "/run/lab/host-tmp${1#/tmp}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# The guest's /lib/modules/KV: the kernel's tree plus every *.ko in IPVS_EXT_MODULES under extra/,
+# indexed by depmod here on the host: in the guest, depmod reads all ~4000 modules over 9p under
+# TCG (~30 s); here it takes half a second. The kernel's own directories are symlinked, not copied.
+stage_modules() {
+	local mods=$out/modules/lib/modules/$KV e n=0
+	ext_modules=$(realpath -m "${IPVS_EXT_MODULES:-$REPO}")
+	rm -rf "$out/modules"
+	mkdir -p "$mods/extra"
+	for e in "$MODDIR"/*; do
+		case ${e##*/} in
+		modules.order | modules.builtin | modules.builtin.modinfo) cp "$e" "$mods/" ;;
+		modules.* | build | source) ;;
+		extra) cp -a "$e"/. "$mods/extra/" ;;
+		*) ln -s "$e" "$mods/${e##*/}" ;;
+		esac
+	done
+	for e in "$ext_modules"/*.ko; do
+		[[ -f $e ]] || continue
+		cp "$e" "$mods/extra/"
+		n=$((n + 1))
+	done
+	depmod -b "$out/modules" "$KV" || die "depmod failed"
+	# Now point the links where the guest sees their targets (the host's /tmp moves in the guest).
+	for e in "$mods"/*; do
+		[[ -L $e ]] && ln -sfn "$(guest_path "$(readlink "$e")")" "$e"
+	done
+	say "$n module(s) from $ext_modules installed in the guest's /lib/modules/$KV/extra"
 }
 
 # Words quoted for bash; nothing at all for no words (printf %q would give '').
@@ -124,14 +163,14 @@ quote_words() {
 
 # Parameters for guest-init: env vars do not cross into the guest, the results share does.
 write_params() {
-	local rows= cols=
+	local rows='' cols=''
 	if $interactive && [[ -t 0 ]]; then
 		read -r rows cols < <(stty size 2>/dev/null) || true
 	fi
 	{
 		printf 'LAB_MODE=%q\n' "$($interactive && echo interactive || echo script)"
 		printf 'LAB_KV=%q\nLAB_MODDIR=%q\nLAB_REPO=%q\n' "$KV" "$MODDIR" "$REPO"
-		printf 'LAB_EXT_MODULES=%q\n' "$(realpath -m "${IPVS_EXT_MODULES:-$REPO}")"
+		printf 'LAB_EXT_MODULES=%q\n' "$ext_modules"
 		printf 'LAB_SCRIPT=%q\n' "$script_path"
 		printf 'LAB_TERM=%q\nLAB_ROWS=%q\nLAB_COLS=%q\n' "${TERM:-linux}" "$rows" "$cols"
 		printf 'LAB_ARGS=(%s)\n' "$(quote_words "${args[@]}")"
@@ -151,14 +190,21 @@ take_lock() {
 
 qemu_cmd() {
 	local cmdline sig=on
+	# loglevel=5: warnings (WARN_ON traces) show on the console next to the output that caused them.
 	# panic=-1 + -no-reboot: a panic ends qemu even before pvpanic is loaded; oops/lockups/hung tasks
 	# panic so that they end the run at once instead of at the timeout.
-	cmdline="console=ttyS0 loglevel=4 edd=off panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1"
+	# trace_clock=global: what tracing picks anyway under TCG (unstable TSC), minus a boot warning.
+	cmdline="console=ttyS0 loglevel=5 edd=off trace_clock=global"
+	cmdline+=" panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1"
 	cmdline+=" rdinit=/init lab_init=$LAB_DIR/guest-init $append"
 	# Ctrl-C belongs to the guest shell when interactive; otherwise it stops qemu.
 	$interactive && sig=off
+	# qboot: boots straight into -kernel, faster than SeaBIOS and does not reset the terminal.
+	BIOS=()
+	[[ -f /usr/share/qemu/qboot.rom ]] && BIOS=(-bios /usr/share/qemu/qboot.rom)
+	# shellcheck disable=SC2054 # the commas are qemu's
 	QEMU=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m "$mem" -smp "$smp"
-		-nographic -nodefaults -no-reboot -nic none
+		-nographic -nodefaults -no-reboot -nic none "${BIOS[@]}"
 		-device pvpanic-pci -action panic=exit-failure
 		-kernel "$VMLINUZ" -initrd "$INITRD" -append "$cmdline"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
@@ -195,7 +241,7 @@ run_qemu() {
 
 # Sets result (exit status) and reasons[]; prints the offending kernel log lines.
 judge() {
-	local status= log bad
+	local status='' log bad
 	result=0
 	reasons=()
 	[[ -f $out/status ]] && status=$(<"$out/status")
@@ -216,7 +262,7 @@ judge() {
 	# The kernel log as the guest saved it; after a panic only the console has it.
 	log=$out/dmesg
 	[[ -s $log ]] || log=$out/console.log
-	if bad=$(grep -aE "$BAD_LOG" "$log" 2>/dev/null | head -n 20) && [[ -n $bad ]]; then
+	if bad=$(grep -aE -m 20 "$BAD_LOG" "$log" 2>/dev/null); then
 		while IFS= read -r l; do say "kernel log: $l"; done <<<"$bad"
 		[[ $log == "$out/dmesg" ]] && reasons+=("kernel log has errors")
 		[[ $result -eq 0 ]] && result=1
@@ -229,10 +275,11 @@ judge() {
 }
 
 report_timing() {
-	local boot=n/a
-	[[ -f $out/started ]] && boot=$(elapsed "$t_start" "$(date -r "$out/started" +%s.%N)")
-	echo "boot_to_script=$boot total=$(elapsed "$t_start" "$t_end")" >"$out/timing"
-	say "timing: qemu start to script ${boot}s, whole run $(elapsed "$t_start" "$t_end")s"
+	local boot=n/a total
+	[[ -f $out/started ]] && boot=$(elapsed "$t_start" "$(date -r "$out/started" +%s.%N)")s
+	total=$(elapsed "$t_start" "$t_end")s
+	echo "boot_to_script=$boot total=$total" >"$out/timing"
+	say "timing: qemu start to script $boot, whole run $total"
 }
 
 main() {
@@ -240,6 +287,9 @@ main() {
 	if $interactive; then script_path=; else script_path=$(resolve_script "$script"); fi
 	prepare_kernel
 	prepare_out
+	# The staged module tree is only for the guest: keep /tmp from filling up with copies of it.
+	trap 'rm -rf "$out/modules"' EXIT
+	stage_modules
 	write_params
 	qemu_cmd
 	take_lock
