@@ -51,7 +51,7 @@ check-vm: modules ipvsadm
 	bash tests/run-vm.sh
 
 lab: modules ipvsadm
-	bash tools/lab/run.sh --interactive --setup tests/lab-demo.sh
+	bash tools/lab/run.sh --interactive tests/lab-demo.sh --setup-only
 
 demo: modules ipvsadm
 	bash tools/lab/run.sh tests/lab-demo.sh

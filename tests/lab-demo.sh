@@ -39,11 +39,13 @@ for mode in renew absolute idle; do
 done
 ipvs -Ln | grep -E 'persist|TCP'
 port=2000
+pids=()
 for mode in renew absolute idle; do
 	port=$((port + 1))
 	c $TOOL probe $VIP $port --every 0.5 --count 12 >"/tmp/demo-$mode" &
+	pids+=($!)
 done
-wait
+wait "${pids[@]}"
 printf '%-8s' "t(s)" renew absolute idle
 echo
 paste /tmp/demo-renew /tmp/demo-absolute /tmp/demo-idle |

@@ -2,7 +2,7 @@
 # Run a test script as root in a throwaway QEMU (TCG) guest and judge the outcome.
 #
 # usage: tools/lab/run.sh [options] SCRIPT [ARGS...]
-#        tools/lab/run.sh [options] --interactive
+#        tools/lab/run.sh [options] --interactive [SETUP-SCRIPT [ARGS...]]
 #
 #   --kernel DIR      kernel directory: vmlinuz (or bzImage) + lib/modules/KV
 #                     (default: env KERNEL, else the Debian kernel prepared by kernel.sh)
@@ -12,7 +12,7 @@
 #   --append "ARGS"   extra kernel command line (e.g. "panic_on_warn=1")
 #   --env NAME=VALUE  set NAME in the script's environment (repeatable; host env does not pass)
 #   --out DIR         results directory (default: a fresh mktemp -d, printed)
-#   --interactive     root shell on the console instead of a script; `exit` powers off
+#   --interactive     root shell on the console (after SETUP-SCRIPT, if given); `exit` powers off
 #   --no-lock         do not wait for other lab VMs (by default one VM runs at a time)
 #
 # The guest sees the host root read-only under a tmpfs overlay; SCRIPT runs in this repository's
@@ -67,8 +67,9 @@ parse_args() {
 		esac
 	done
 	if $interactive; then
-		[[ $# -eq 0 ]] || die "--interactive takes no script"
-		script=interactive
+		# An optional SCRIPT sets the guest up before the shell starts.
+		script=${1:-interactive}
+		[[ $# -eq 0 ]] || shift
 		timeout=${timeout:-0}
 	else
 		[[ $# -gt 0 ]] || usage 2
@@ -284,7 +285,11 @@ report_timing() {
 
 main() {
 	parse_args "$@"
-	if $interactive; then script_path=; else script_path=$(resolve_script "$script"); fi
+	if $interactive && [[ $script == interactive ]]; then
+		script_path=
+	else
+		script_path=$(resolve_script "$script")
+	fi
 	prepare_kernel
 	prepare_out
 	# The staged module tree is only for the guest: keep /tmp from filling up with copies of it.
