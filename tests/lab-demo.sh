@@ -46,13 +46,13 @@ for mode in renew absolute idle; do
 	pids+=($!)
 done
 wait "${pids[@]}"
-printf '%-8s' "t(s)" renew absolute idle
+printf '%-10s' "t(s)" renew absolute idle
 echo
 paste /tmp/demo-renew /tmp/demo-absolute /tmp/demo-idle |
-	awk '{ sub("t=", "", $1); printf "%-8s%-8s%-8s%-8s\n", $1, $2, $4, $6 }'
+	awk '{ sub("t=", "", $1); printf "%-10s%-10s%-10s%-10s\n", $1, $2, $4, $6 }'
 echo "absolute re-schedules the client every $T s however busy it is;"
 echo "renew and idle keep it while it keeps coming back."
-ipvs -Ln --stats | grep -A1 -E 'persist' | head -20
+ipvs -Ln --stats | grep -A3 -E ':200[123] '
 
 step "clean up"
 ipvs -C
