@@ -2,9 +2,22 @@
 /*
  * ip_vs_dos_reap: watermark-driven adaptive reaping of IPVS connections.
  *
- * This version holds the control plane only: the per-netns sysctls
- * (range-checked, low < high enforced) and the utilisation report over
- * generic netlink.  The reaping itself lands with its issue.
+ * Per netns, a work item samples utilisation (memory in use, or IPVS
+ * entries against a budget) every reap_interval_ms:
+ * - normal (below reap_low): nothing is changed;
+ * - reaping (from reap_low, and on the way down until below it): the
+ *   timeouts of the embryonic and closing TCP states shrink linearly from
+ *   their configured values at low to reap_floor at high, and embryonic
+ *   connections are expired, oldest first, at a rate growing with pressure;
+ * - refusing (from reap_high until below reap_low): in addition, new
+ *   connections to virtual services are refused through IPVS's own
+ *   drop_packet path (ip_vs_todrop), driven at rate 1.
+ * Everything changed is restored on the way back to normal, on unload and
+ * at netns exit.
+ *
+ * IPVS exports no table walk: a LOCAL_IN hook before IPVS's records the
+ * tuples of recent SYNs in a bounded ring, and the work looks them up with
+ * ip_vs_conn_in_get to find the oldest embryonic connections.
  */
 
 #define KMSG_COMPONENT "IPVS"
@@ -13,12 +26,52 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/percpu.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/ip_vs.h>
 #include <net/netns/generic.h>
 
 #include "include/ip_vs_ext.h"
+#include "include/ip_vs_reap_calc.h"
+
+/* Recent SYN tuples kept per netns (a ring: the oldest are overwritten). */
+#define IP_VS_REAP_RING		2048
+/* Embryonic connections expired per interval at full pressure. */
+#define IP_VS_REAP_MAX_PER_TICK	512
+
+static const char * const ip_vs_reap_state_names[] = {
+	[IPVS_REAP_STATE_NORMAL]	= "normal",
+	[IPVS_REAP_STATE_REAPING]	= "reaping",
+	[IPVS_REAP_STATE_REFUSING]	= "refusing",
+};
+
+/* The TCP states whose timeouts shrink: not completed, or closing. */
+static const int ip_vs_reap_tcp_states[] = {
+	IP_VS_TCP_S_SYN_SENT, IP_VS_TCP_S_SYN_RECV, IP_VS_TCP_S_SYNACK,
+	IP_VS_TCP_S_FIN_WAIT, IP_VS_TCP_S_TIME_WAIT, IP_VS_TCP_S_CLOSE,
+	IP_VS_TCP_S_CLOSE_WAIT, IP_VS_TCP_S_LAST_ACK,
+};
+
+#define IP_VS_REAP_NSTATES ARRAY_SIZE(ip_vs_reap_tcp_states)
+
+struct ip_vs_reap_tuple {
+	union nf_inet_addr	caddr;
+	union nf_inet_addr	vaddr;
+	__be16			cport;
+	__be16			vport;
+	u16			af;
+};
+
+struct ip_vs_reap_pcpu {
+	u64	armed;		/* new-connection packets IPVS was told to drop */
+	u64	passed;		/* of those, not for a virtual service */
+};
 
 enum ip_vs_reap_metric {
 	IP_VS_REAP_METRIC_MEMORY,
@@ -33,14 +86,30 @@ static const char * const ip_vs_reap_metric_names[] = {
 struct ip_vs_reap_net {
 	struct netns_ipvs	*ipvs;
 	struct mutex		lock;	/* serialises watermark updates */
+	/* read by the hooks; written by the work only */
+	unsigned int		state;
+	u32			util;
+	struct delayed_work	work;
+	unsigned long		last_tick;
+	/* timeouts (jiffies) as configured, and as the reaper last wrote them */
+	int			orig[IP_VS_REAP_NSTATES];
+	int			written[IP_VS_REAP_NSTATES];
+	int			saved_drop_rate;
+	/* recent SYN tuples */
+	spinlock_t		ring_lock;
+	unsigned int		ring_head, ring_count;
+	struct ip_vs_reap_tuple	*ring;
+	/* counters */
+	struct ip_vs_reap_pcpu __percpu *pcpu;
+	u64			reaped;
+	u64			transitions;
+	u64			state_jiffies[__IPVS_REAP_STATE_MAX];
 	int			metric;
 	int			sysctl_low;		/* percent */
 	int			sysctl_high;		/* percent */
 	int			sysctl_interval;	/* ms */
 	int			sysctl_floor;		/* seconds */
 	int			sysctl_conn_budget;	/* connections */
-	int			sysctl_cookie_fallback;
-	int			sysctl_refuse_rst;
 	struct ctl_table_header	*sysctl_hdr;
 };
 
@@ -171,28 +240,358 @@ static const struct ctl_table ip_vs_reap_sysctl_tmpl[] = {
 		.extra1		= SYSCTL_ONE,
 		.extra2		= SYSCTL_INT_MAX,
 	},
-	{
-		.procname	= "reap_cookie_fallback",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
-							sysctl_cookie_fallback),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
-	{
-		.procname	= "reap_refuse_rst",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
-							sysctl_refuse_rst),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
 	{ }
 };
+
+static void ip_vs_reap_ring_push(struct ip_vs_reap_net *rn, int af,
+				 const struct ip_vs_iphdr *iph, __be16 sport,
+				 __be16 dport)
+{
+	struct ip_vs_reap_tuple *t;
+
+	spin_lock(&rn->ring_lock);
+	t = &rn->ring[rn->ring_head];
+	rn->ring_head = (rn->ring_head + 1) % IP_VS_REAP_RING;
+	if (rn->ring_count < IP_VS_REAP_RING)
+		rn->ring_count++;
+	ip_vs_addr_copy(af, &t->caddr, &iph->saddr);
+	ip_vs_addr_copy(af, &t->vaddr, &iph->daddr);
+	t->cport = sport;
+	t->vport = dport;
+	t->af = af;
+	spin_unlock(&rn->ring_lock);
+}
+
+/* The oldest recorded tuple, removed from the ring; false if empty. */
+static bool ip_vs_reap_ring_pop(struct ip_vs_reap_net *rn,
+				struct ip_vs_reap_tuple *out)
+{
+	unsigned int tail;
+
+	spin_lock_bh(&rn->ring_lock);
+	if (!rn->ring_count) {
+		spin_unlock_bh(&rn->ring_lock);
+		return false;
+	}
+	tail = (rn->ring_head + IP_VS_REAP_RING - rn->ring_count) % IP_VS_REAP_RING;
+	*out = rn->ring[tail];
+	rn->ring_count--;
+	spin_unlock_bh(&rn->ring_lock);
+	return true;
+}
+
+/*
+ * What a packet to this host is, for the reaper: a TCP SYN, the first packet
+ * of a UDP or SCTP flow (candidates; IPVS decides whether a virtual service
+ * exists), or anything else.
+ */
+enum ip_vs_reap_pkt {
+	IP_VS_REAP_PKT_OTHER,
+	IP_VS_REAP_PKT_SYN,
+	IP_VS_REAP_PKT_NEW,	/* UDP or SCTP, new if IPVS has no connection */
+};
+
+static enum ip_vs_reap_pkt ip_vs_reap_classify(int af, struct sk_buff *skb,
+					       struct ip_vs_iphdr *iph,
+					       __be16 *ports)
+{
+	__be16 _ports[2], *pp;
+
+	if (!ip_vs_fill_iph_skb(af, skb, false, iph))
+		return IP_VS_REAP_PKT_OTHER;
+	if (af == AF_INET && ip_is_fragment(ip_hdr(skb)))
+		return IP_VS_REAP_PKT_OTHER;
+	switch (iph->protocol) {
+	case IPPROTO_TCP: {
+		struct tcphdr _th, *th;
+
+		th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
+		if (!th || !th->syn || th->ack || th->rst || th->fin)
+			return IP_VS_REAP_PKT_OTHER;
+		ports[0] = th->source;
+		ports[1] = th->dest;
+		return IP_VS_REAP_PKT_SYN;
+	}
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		pp = skb_header_pointer(skb, iph->len, sizeof(_ports), _ports);
+		if (!pp)
+			return IP_VS_REAP_PKT_OTHER;
+		ports[0] = pp[0];
+		ports[1] = pp[1];
+		return IP_VS_REAP_PKT_NEW;
+	default:
+		return IP_VS_REAP_PKT_OTHER;
+	}
+}
+
+/* Is there an IPVS connection for this packet already? */
+static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
+				const struct sk_buff *skb,
+				const struct ip_vs_iphdr *iph)
+{
+	struct ip_vs_conn *cp = ip_vs_conn_in_get_proto(ipvs, af, skb, iph);
+
+	if (!cp)
+		return false;
+	__ip_vs_conn_put(cp);
+	return true;
+}
+
+/*
+ * Before IPVS (LOCAL_IN 96): record SYNs for the reaping work; when
+ * refusing, make IPVS drop a new connection to a virtual service by arming
+ * its drop_packet counter (ip_vs_todrop, consulted only when a service
+ * exists and a connection would be created).  The defense timer may reset
+ * drop_rate once a second: arming per packet keeps refusing exact.
+ */
+static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(state->net);
+	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	struct netns_ipvs *ipvs = rn->ipvs;
+	unsigned int st = READ_ONCE(rn->state);
+	enum ip_vs_reap_pkt kind;
+	struct ip_vs_iphdr iph;
+	__be16 ports[2];
+
+	if (unlikely(!ipvs->enable))
+		return NF_ACCEPT;
+	kind = ip_vs_reap_classify(af, skb, &iph, ports);
+	if (kind == IP_VS_REAP_PKT_OTHER ||
+	    (kind == IP_VS_REAP_PKT_NEW && st != IPVS_REAP_STATE_REFUSING))
+		return NF_ACCEPT;
+	/* In normal state a SYN is only recorded: no lookup on the fast path. */
+	if (st != IPVS_REAP_STATE_NORMAL && ip_vs_reap_has_conn(ipvs, af, skb, &iph))
+		return NF_ACCEPT;
+	if (kind == IP_VS_REAP_PKT_SYN)
+		ip_vs_reap_ring_push(rn, af, &iph, ports[0], ports[1]);
+	if (st == IPVS_REAP_STATE_REFUSING) {
+		WRITE_ONCE(ipvs->drop_rate, 1);
+		WRITE_ONCE(ipvs->drop_counter, 1);
+		this_cpu_inc(rn->pcpu->armed);
+	}
+	return NF_ACCEPT;
+}
+
+/*
+ * After IPVS (LOCAL_IN 100): a packet armed for refusing that gets here was
+ * not for a virtual service (IPVS would have dropped or taken it).
+ */
+static unsigned int ip_vs_reap_after_hook(void *priv, struct sk_buff *skb,
+					  const struct nf_hook_state *state)
+{
+	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(state->net);
+	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	struct ip_vs_iphdr iph;
+	__be16 ports[2];
+
+	if (READ_ONCE(rn->state) != IPVS_REAP_STATE_REFUSING ||
+	    unlikely(!rn->ipvs->enable))
+		return NF_ACCEPT;
+	if (ip_vs_reap_classify(af, skb, &iph, ports) == IP_VS_REAP_PKT_OTHER ||
+	    ip_vs_reap_has_conn(rn->ipvs, af, skb, &iph))
+		return NF_ACCEPT;
+	this_cpu_inc(rn->pcpu->passed);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops ip_vs_reap_ops[] = {
+	{
+		.hook		= ip_vs_reap_in_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_NAT_SRC - 4,
+	},
+	{
+		.hook		= ip_vs_reap_after_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_NAT_SRC,
+	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.hook		= ip_vs_reap_in_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_NAT_SRC - 4,
+	},
+	{
+		.hook		= ip_vs_reap_after_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_NAT_SRC,
+	},
+#endif
+};
+
+static u64 ip_vs_reap_refused(struct ip_vs_reap_net *rn)
+{
+	u64 armed = 0, passed = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		armed += READ_ONCE(per_cpu_ptr(rn->pcpu, cpu)->armed);
+		passed += READ_ONCE(per_cpu_ptr(rn->pcpu, cpu)->passed);
+	}
+	return armed > passed ? armed - passed : 0;
+}
+
+/*
+ * Scale the TCP timeouts to @pressure.  A value that differs from what we
+ * wrote last was set by the administrator meanwhile (ipvsadm --set): it
+ * becomes the configured value we scale from and restore.
+ */
+static void ip_vs_reap_scale(struct ip_vs_reap_net *rn, u32 pressure,
+			     bool entering)
+{
+	struct ip_vs_proto_data *pd = ip_vs_proto_data_get(rn->ipvs, IPPROTO_TCP);
+	u32 floor = READ_ONCE(rn->sysctl_floor) * HZ;
+	int i, cur, val;
+
+	if (!pd)
+		return;
+	for (i = 0; i < IP_VS_REAP_NSTATES; i++) {
+		cur = READ_ONCE(pd->timeout_table[ip_vs_reap_tcp_states[i]]);
+		if (entering || cur != rn->written[i])
+			rn->orig[i] = cur;
+		val = ip_vs_reap_scale_timeout(max(rn->orig[i], 0), floor, pressure);
+		WRITE_ONCE(pd->timeout_table[ip_vs_reap_tcp_states[i]], val);
+		rn->written[i] = val;
+	}
+}
+
+static void ip_vs_reap_restore(struct ip_vs_reap_net *rn)
+{
+	struct ip_vs_proto_data *pd = ip_vs_proto_data_get(rn->ipvs, IPPROTO_TCP);
+	int i, *slot;
+
+	if (!pd)
+		return;
+	for (i = 0; i < IP_VS_REAP_NSTATES; i++) {
+		slot = &pd->timeout_table[ip_vs_reap_tcp_states[i]];
+		/* leave a value the administrator set meanwhile */
+		if (READ_ONCE(*slot) == rn->written[i])
+			WRITE_ONCE(*slot, rn->orig[i]);
+	}
+}
+
+/* Expire up to @budget of the oldest recorded embryonic connections. */
+static void ip_vs_reap_expire(struct ip_vs_reap_net *rn, u32 budget)
+{
+	struct ip_vs_conn_param p;
+	struct ip_vs_reap_tuple t;
+	struct ip_vs_conn *cp;
+	bool embryonic;
+
+	rcu_read_lock();
+	while (budget && ip_vs_reap_ring_pop(rn, &t)) {
+		ip_vs_conn_fill_param(rn->ipvs, t.af, IPPROTO_TCP, &t.caddr,
+				      t.cport, &t.vaddr, t.vport, &p);
+		cp = ip_vs_conn_in_get(&p);
+		if (!cp)
+			continue;
+		/* never established: templates and live connections stay */
+		embryonic = !(cp->flags & IP_VS_CONN_F_TEMPLATE) &&
+			    (cp->state == IP_VS_TCP_S_SYN_RECV ||
+			     cp->state == IP_VS_TCP_S_SYNACK);
+		__ip_vs_conn_put(cp);
+		/* without our reference IPVS frees it at once; RCU keeps cp */
+		if (embryonic && mod_timer_pending(&cp->timer, jiffies)) {
+			rn->reaped++;
+			budget--;
+		}
+	}
+	rcu_read_unlock();
+}
+
+static void ip_vs_reap_transition(struct ip_vs_reap_net *rn, unsigned int from,
+				  unsigned int to)
+{
+	struct netns_ipvs *ipvs = rn->ipvs;
+
+	if (to == IPVS_REAP_STATE_REFUSING) {
+		spin_lock_bh(&ipvs->droppacket_lock);
+		rn->saved_drop_rate = ipvs->drop_rate;
+		spin_unlock_bh(&ipvs->droppacket_lock);
+	}
+	WRITE_ONCE(rn->state, to);
+	if (from == IPVS_REAP_STATE_REFUSING) {
+		/* no hook still arms the drop counter after this */
+		synchronize_rcu();
+		spin_lock_bh(&ipvs->droppacket_lock);
+		ipvs->drop_rate = rn->saved_drop_rate;
+		ipvs->drop_counter = rn->saved_drop_rate;
+		spin_unlock_bh(&ipvs->droppacket_lock);
+	}
+	if (to == IPVS_REAP_STATE_NORMAL)
+		ip_vs_reap_restore(rn);
+	rn->transitions++;
+	pr_info_ratelimited("reaper: %s -> %s at %u.%u%% of %s (netns %u)\n",
+			    ip_vs_reap_state_names[from], ip_vs_reap_state_names[to],
+			    rn->util / 10, rn->util % 10,
+			    ip_vs_reap_metric_names[READ_ONCE(rn->metric)],
+			    rn->ipvs->net->ns.inum);
+}
+
+static void ip_vs_reap_work(struct work_struct *work)
+{
+	struct ip_vs_reap_net *rn = container_of(to_delayed_work(work),
+						 struct ip_vs_reap_net, work);
+	unsigned int state = rn->state, next;
+	unsigned long delay;
+	u32 low, high, pressure;
+
+	/* Nothing to protect before the netns has a virtual service. */
+	if (!READ_ONCE(rn->ipvs->enable) && state == IPVS_REAP_STATE_NORMAL) {
+		rn->state_jiffies[state] += jiffies - rn->last_tick;
+		rn->last_tick = jiffies;
+		delay = HZ;
+		goto out;
+	}
+	mutex_lock(&rn->lock);
+	low = rn->sysctl_low;
+	high = rn->sysctl_high;
+	mutex_unlock(&rn->lock);
+
+	rn->state_jiffies[state] += jiffies - rn->last_tick;
+	rn->last_tick = jiffies;
+	WRITE_ONCE(rn->util, ip_vs_reap_util(rn));
+	next = ip_vs_reap_next_state(state, rn->util, low, high);
+	if (next != state)
+		ip_vs_reap_transition(rn, state, next);
+	if (next != IPVS_REAP_STATE_NORMAL) {
+		pressure = ip_vs_reap_pressure(rn->util, low, high);
+		ip_vs_reap_scale(rn, pressure, state == IPVS_REAP_STATE_NORMAL);
+		ip_vs_reap_expire(rn, ip_vs_reap_budget(pressure,
+							IP_VS_REAP_MAX_PER_TICK));
+	}
+	delay = msecs_to_jiffies(READ_ONCE(rn->sysctl_interval));
+out:
+	queue_delayed_work(system_power_efficient_wq, &rn->work, delay);
+}
+
+static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
+{
+	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(seq_file_single_net(seq));
+	unsigned int st = READ_ONCE(rn->state);
+	u32 util = READ_ONCE(rn->util);
+	int i;
+
+	seq_printf(seq, "state %s\n", ip_vs_reap_state_names[st]);
+	seq_printf(seq, "metric %s\n", ip_vs_reap_metric_names[READ_ONCE(rn->metric)]);
+	seq_printf(seq, "utilisation %u.%u%%\n", util / 10, util % 10);
+	seq_printf(seq, "low %d%%\nhigh %d%%\n", READ_ONCE(rn->sysctl_low),
+		   READ_ONCE(rn->sysctl_high));
+	seq_printf(seq, "reaped %llu\nrefused %llu\ndiverted 0\ntransitions %llu\n",
+		   READ_ONCE(rn->reaped), ip_vs_reap_refused(rn),
+		   READ_ONCE(rn->transitions));
+	for (i = 0; i < __IPVS_REAP_STATE_MAX; i++)
+		seq_printf(seq, "time_%s_ms %u\n", ip_vs_reap_state_names[i],
+			   jiffies_to_msecs(READ_ONCE(rn->state_jiffies[i])));
+	return 0;
+}
 
 /* Generic netlink family "IPVS_REAP". */
 static struct genl_family ip_vs_reap_genl;
@@ -208,6 +607,7 @@ static const struct nla_policy ip_vs_reap_policy[IPVS_REAP_ATTR_MAXNR + 1] = {
 static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(genl_info_net(info));
+	struct nlattr *stats;
 	struct sk_buff *msg;
 	void *hdr;
 
@@ -217,14 +617,29 @@ static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &ip_vs_reap_genl, 0,
 				IPVS_EXT_CMD_GET_INFO);
 	if (!hdr ||
-	    nla_put_u32(msg, IPVS_REAP_ATTR_UTIL, ip_vs_reap_util(rn)) ||
+	    nla_put_u8(msg, IPVS_REAP_ATTR_STATE, READ_ONCE(rn->state)) ||
+	    nla_put_u32(msg, IPVS_REAP_ATTR_UTIL, READ_ONCE(rn->util)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_LOW, READ_ONCE(rn->sysctl_low)) ||
-	    nla_put_u32(msg, IPVS_REAP_ATTR_HIGH, READ_ONCE(rn->sysctl_high))) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+	    nla_put_u32(msg, IPVS_REAP_ATTR_HIGH, READ_ONCE(rn->sysctl_high)))
+		goto err_free;
+	stats = nla_nest_start(msg, IPVS_REAP_ATTR_STATS);
+	if (!stats ||
+	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_REAPED, READ_ONCE(rn->reaped),
+			      IPVS_REAP_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_REFUSED, ip_vs_reap_refused(rn),
+			      IPVS_REAP_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_DIVERTED, 0,
+			      IPVS_REAP_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_TRANSITIONS,
+			      READ_ONCE(rn->transitions), IPVS_REAP_STATS_PAD))
+		goto err_free;
+	nla_nest_end(msg, stats);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
 }
 
 static const struct genl_small_ops ip_vs_reap_genl_ops[] = {
@@ -251,34 +666,78 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(net);
 	struct ctl_table *tbl;
-	int i;
+	int i, err;
 
 	rn->ipvs = net_ipvs(net);
 	if (!rn->ipvs)
 		return -ENOENT;
 	mutex_init(&rn->lock);
+	spin_lock_init(&rn->ring_lock);
+	INIT_DELAYED_WORK(&rn->work, ip_vs_reap_work);
+	rn->state = IPVS_REAP_STATE_NORMAL;
 	rn->metric = IP_VS_REAP_METRIC_MEMORY;
 	rn->sysctl_low = 85;
 	rn->sysctl_high = 95;
 	rn->sysctl_interval = 100;
 	rn->sysctl_floor = 2;
 	rn->sysctl_conn_budget = 1 << 20;
+	rn->ring = kvcalloc(IP_VS_REAP_RING, sizeof(*rn->ring), GFP_KERNEL);
+	if (!rn->ring)
+		return -ENOMEM;
+	rn->pcpu = alloc_percpu(struct ip_vs_reap_pcpu);
+	if (!rn->pcpu) {
+		err = -ENOMEM;
+		goto err_ring;
+	}
 	rn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_reap_sysctl_tmpl,
 						   sizeof(ip_vs_reap_sysctl_tmpl),
 						   rn);
-	if (!rn->sysctl_hdr)
-		return -ENOMEM;
+	if (!rn->sysctl_hdr) {
+		err = -ENOMEM;
+		goto err_pcpu;
+	}
 	/* The watermark handler needs both marks: hand it the netns state. */
 	tbl = rn->sysctl_hdr->ctl_table_arg;
 	for (i = 0; tbl[i].procname; i++)
 		if (tbl[i].proc_handler == ip_vs_reap_mark_handler)
 			tbl[i].extra1 = rn;
+	if (!proc_create_net_single("ip_vs_reap", 0444, net->proc_net,
+				    ip_vs_reap_proc_show, NULL)) {
+		err = -ENOMEM;
+		goto err_sysctl;
+	}
+	err = nf_register_net_hooks(net, ip_vs_reap_ops, ARRAY_SIZE(ip_vs_reap_ops));
+	if (err)
+		goto err_proc;
+	rn->last_tick = jiffies;
+	queue_delayed_work(system_power_efficient_wq, &rn->work,
+			   msecs_to_jiffies(rn->sysctl_interval));
 	return 0;
+
+err_proc:
+	remove_proc_entry("ip_vs_reap", net->proc_net);
+err_sysctl:
+	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
+err_pcpu:
+	free_percpu(rn->pcpu);
+err_ring:
+	kvfree(rn->ring);
+	return err;
 }
 
+/* Leave IPVS as stock: timeouts and drop rate back to what we found. */
 static void __net_exit ip_vs_reap_net_exit(struct net *net)
 {
-	ip_vs_ext_sysctl_unregister(ip_vs_reap_pernet(net)->sysctl_hdr);
+	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(net);
+
+	cancel_delayed_work_sync(&rn->work);
+	nf_unregister_net_hooks(net, ip_vs_reap_ops, ARRAY_SIZE(ip_vs_reap_ops));
+	if (rn->state != IPVS_REAP_STATE_NORMAL)
+		ip_vs_reap_transition(rn, rn->state, IPVS_REAP_STATE_NORMAL);
+	remove_proc_entry("ip_vs_reap", net->proc_net);
+	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
+	free_percpu(rn->pcpu);
+	kvfree(rn->ring);
 }
 
 static struct pernet_operations ip_vs_reap_net_ops = {

@@ -92,7 +92,7 @@ sysctl_ranges() {
 		"syncookie_threshold 0" "syncookie_off_delay 0" "syncookie_syn_retries 11"
 		"syncookie_invalid_rst 2" "reap_low 0" "reap_high 101" "reap_low 95"
 		"reap_high 85" "reap_metric bogus" "reap_interval_ms 5" "reap_floor 0"
-		"reap_conn_budget 0" "reap_cookie_fallback 2" "reap_refuse_rst -1"
+		"reap_conn_budget 0"
 	)
 	local b name val before after
 	for b in "${bad[@]}"; do

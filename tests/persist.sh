@@ -94,7 +94,7 @@ absolute_ends_at_t() {
 idle_trickle_keeps_silence_ends() {
 	local out first pid name
 	service -t $VIP --persist-mode idle || return 1
-	c $TOOL hold $VIP $PORT --trickle $((3 * T)) --silent 60 >"$LAB_TMP/hold" &
+	ip netns exec client $TOOL hold $VIP $PORT --trickle $((3 * T)) --silent 60 >"$LAB_TMP/hold" &
 	pid=$!
 	wait_for 10 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
 	first=$(head -1 "$LAB_TMP/hold")
@@ -136,7 +136,7 @@ max_caps_idle() {
 sixty_second_shrink_fixed() {
 	local pid exp
 	service -t $VIP --persist-mode renew || return 1
-	c $TOOL hold $VIP $PORT --silent 30 >"$LAB_TMP/hold" &
+	ip netns exec client $TOOL hold $VIP $PORT --silent 30 >"$LAB_TMP/hold" &
 	pid=$!
 	wait_for 10 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
 	sleep $((T + 1))

@@ -20,6 +20,7 @@ close with RST so that IPVS forgets their connections quickly.
 """
 import argparse
 import hashlib
+import signal
 import socket
 import struct
 import sys
@@ -152,6 +153,8 @@ def probe(args):
 
 def hold(args):
     s = connect(args.host, args.port, args.src)
+    # killed: reset the connection, so that IPVS forgets it quickly (CLOSE)
+    signal.signal(signal.SIGTERM, lambda *_: (close_rst(s), sys.exit(0)))
     print(readline(s), flush=True)
     end = time.monotonic() + args.trickle
     while time.monotonic() < end:
@@ -173,7 +176,7 @@ def xfer(args):
         data = stream(args.put)
         s.sendall(b"PUT %d\n" % args.put + data)
         ok = readline(s) == hashlib.sha256(data).hexdigest()
-    s.close()
+    close_rst(s)
     print("%s %s" % (name, "ok" if ok else "CORRUPT"), flush=True)
     return 0 if ok else 1
 

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvs-ext: the reaper's watermark state machine and timeout scaling.
+ *
+ * Pure logic without kernel dependencies: compiled into ip_vs_dos_reap and
+ * into the user-space unit test (tests/unit/test_reap_calc.c).
+ * Utilisation is in per mille, watermarks in percent.
+ */
+#ifndef _IP_VS_REAP_CALC_H
+#define _IP_VS_REAP_CALC_H
+
+/* User-space builds provide u64 and friends (tests/unit/kcompat.h). */
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif
+
+#include "uapi/linux/ip_vs_ext.h"
+
+/* Pressure is a fraction in 1/IP_VS_REAP_SCALE. */
+#define IP_VS_REAP_SCALE	1024
+
+/*
+ * The next state from @state at utilisation @util (per mille):
+ * normal -> reaping at low, -> refusing at high; once reaping or refusing,
+ * back to normal only below low (hysteresis: a flood hovering around a
+ * watermark does not flap); reaping -> refusing at high.
+ */
+static inline unsigned int ip_vs_reap_next_state(unsigned int state, u32 util,
+						 u32 low, u32 high)
+{
+	u32 lo = low * 10, hi = high * 10;
+
+	if (util >= hi)
+		return IPVS_REAP_STATE_REFUSING;
+	if (util < lo)
+		return IPVS_REAP_STATE_NORMAL;
+	/* between the watermarks: keep refusing or reaping on the way down */
+	if (state == IPVS_REAP_STATE_NORMAL)
+		return IPVS_REAP_STATE_REAPING;
+	return state;
+}
+
+/* 0 at low (or below), IP_VS_REAP_SCALE at high (or above). */
+static inline u32 ip_vs_reap_pressure(u32 util, u32 low, u32 high)
+{
+	u32 lo = low * 10, hi = high * 10;
+
+	if (util <= lo || hi <= lo)
+		return util >= hi ? IP_VS_REAP_SCALE : 0;
+	if (util >= hi)
+		return IP_VS_REAP_SCALE;
+	return (u32)(((u64)(util - lo) * IP_VS_REAP_SCALE) / (hi - lo));
+}
+
+/*
+ * A timeout scaled linearly from @orig at pressure 0 to @floor at full
+ * pressure; never above the configured value, never below the floor unless
+ * the configured value itself is lower.
+ */
+static inline u32 ip_vs_reap_scale_timeout(u32 orig, u32 floor, u32 pressure)
+{
+	if (orig <= floor)
+		return orig;
+	if (pressure >= IP_VS_REAP_SCALE)
+		return floor;
+	return orig - (u32)(((u64)(orig - floor) * pressure) / IP_VS_REAP_SCALE);
+}
+
+/* Embryonic connections to expire per sampling interval at @pressure. */
+static inline u32 ip_vs_reap_budget(u32 pressure, u32 max_per_tick)
+{
+	u32 n = (u32)(((u64)max_per_tick * pressure) / IP_VS_REAP_SCALE);
+
+	return n ? n : 1;
+}
+
+#endif /* _IP_VS_REAP_CALC_H */

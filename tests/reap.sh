@@ -1,0 +1,224 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Watermark-driven reaping (ip_vs_dos_reap), end to end: real connections
+# and a spoofed SYN flood through a NAT service (topology: tests/lib.sh).
+# The `conns` metric with a small budget makes utilisation deterministic:
+# idle-but-open connections are never reaped, so their number sets it.
+# Runs in the lab guest: tools/lab/run.sh tests/reap.sh
+source "$(dirname "$0")/lib.sh"
+
+VS=/proc/sys/net/ipv4/vs
+
+reap_field() { d awk -v k="$1" '$1 == k { print $2 }' /proc/net/ip_vs_reap; }
+reap_state() { reap_field state; }
+state_is() { [ "$(reap_state)" = "$1" ]; }
+# the FIN_WAIT timeout (ipvsadm's "tcpfin") as IPVS uses it now
+tcpfin() { ipvs -L --timeout | awk '{ print $(NF - 1) }'; }
+
+# reap_config BUDGET LOW HIGH; templates of earlier cases, which live on,
+# are added to the budget so that the case's own entries set utilisation.
+reap_config() {
+	local budget=$(($1 + $(template_lines | wc -l)))
+	d sh -c "echo conns >$VS/reap_metric; echo $budget >$VS/reap_conn_budget;
+		echo 99 >$VS/reap_high; echo $2 >$VS/reap_low; echo $3 >$VS/reap_high;
+		echo 1 >$VS/reap_floor; echo 100 >$VS/reap_interval_ms"
+}
+
+# hold_n N: N idle-but-open client connections (each its own process).
+HOLDS=()
+hold_n() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		# not through a function: $! must be the client process itself
+		ip netns exec client $TOOL hold $VIP 80 --silent 600 >/dev/null &
+		HOLDS+=($!)
+	done
+}
+
+drop_holds() {
+	local n=$1 pid
+	while [ "$n" -gt 0 ] && [ ${#HOLDS[@]} -gt 0 ]; do
+		pid=${HOLDS[-1]}
+		unset 'HOLDS[-1]'
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		n=$((n - 1))
+	done
+}
+
+# Each case starts from normal, without connections of an earlier case.
+no_entries() { [ "$(connection_lines | wc -l)" = 0 ]; }
+fresh() {
+	drop_holds 99
+	wait_for 90 no_entries || fail "$(conn_count) entries left by an earlier case" || return 1
+	wait_for 5 state_is normal || fail "state $(reap_state) left by an earlier case"
+}
+
+established() { [ "$(connection_lines | grep -c ESTABLISHED)" -ge "$1" ]; }
+
+# budget 20, low 50 % (10 entries), high 80 % (16 entries)
+watermarks_and_hysteresis() {
+	fresh || return 1
+	reap_config 20 50 80
+	hold_n 12
+	wait_for 30 established 12 || fail "12 connections not established" || return 1
+	wait_for 3 state_is reaping || fail "12/20 entries: state $(reap_state), want reaping" || return 1
+	# reaping: closing timeouts scale from 120 s towards the 1 s floor
+	local fin
+	fin=$(tcpfin)
+	[ "$fin" -lt 120 ] && [ "$fin" -ge 1 ] || fail "tcpfin while reaping: $fin" || return 1
+	hold_n 4
+	wait_for 30 established 16 || fail "16 connections not established" || return 1
+	wait_for 3 state_is refusing || fail "16/20 entries: state $(reap_state), want refusing" || return 1
+	assert_eq "tcpfin at full pressure (the floor)" 1 "$(tcpfin)" || return 1
+	assert_match "ipvsadm -L --reaper" "state refusing" "$(ipvs -L --reaper)" || return 1
+	# refusing: a new connection is refused, the open ones keep working
+	! c $TOOL who $VIP 80 2>/dev/null || fail "a new connection got through while refusing" || return 1
+	[ "$(reap_field refused)" -ge 1 ] || fail "refused counter did not move" || return 1
+	assert_eq "a local service of the director while refusing" director \
+		"$(c $TOOL who 192.0.2.1 8080)" || return 1
+	# hysteresis: back between the marks it keeps refusing ...
+	drop_holds 4
+	sleep 2
+	assert_eq "state with 12/20 entries after refusing" refusing "$(reap_state)" || return 1
+	# ... until below low, where everything is restored
+	drop_holds 4
+	wait_for 20 state_is normal || fail "8/20 entries: state $(reap_state), want normal" || return 1
+	assert_eq "tcpfin restored" 120 "$(tcpfin)" || return 1
+	c $TOOL who $VIP 80 >/dev/null || fail "new connection refused after normal" || return 1
+	drop_holds 99
+}
+
+# An administrator's ipvsadm --set during reaping is what gets restored.
+set_during_reaping() {
+	fresh || return 1
+	reap_config 20 50 80
+	hold_n 13
+	wait_for 30 established 13 || fail "connections not established" || return 1
+	wait_for 3 state_is reaping || fail "state $(reap_state), want reaping" || return 1
+	ipvs --set 900 77 300
+	sleep 0.5
+	[ "$(tcpfin)" -lt 77 ] || fail "tcpfin $(tcpfin) not scaled from the new 77" || return 1
+	drop_holds 99
+	wait_for 20 state_is normal || fail "state $(reap_state), want normal" || return 1
+	assert_eq "tcpfin after reaping" 77 "$(tcpfin)" || return 1
+	ipvs --set 900 120 300
+}
+
+# A spoofed flood: embryonic entries are reaped, established traffic and
+# persistence templates survive, and all is restored when it stops.
+flood() {
+	local xfer max=0 n before_fin
+	fresh || return 1
+	reap_config 3000 20 60
+	d sh -c "echo 1 >$VS/drop_entry; echo 1 >$VS/secure_tcp"
+	# a persistent service with a template made before the flood
+	ipvs -A -t $VIP:81 -s rr -p 120
+	ipvs -a -t $VIP:81 -r $RS1:80 -m
+	c $TOOL who $VIP 81 >/dev/null || return 1
+	c $TOOL xfer $VIP 80 --get 20000000 >"$LAB_TMP/xfer" 2>&1 &
+	xfer=$!
+	c timeout 12 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
+	for _ in $(seq 1 30); do
+		n=$(conn_count)
+		[ "$n" -gt $max ] && max=$n
+		sleep 0.3
+	done
+	[ "$(template_lines | wc -l)" -ge 1 ] || fail "persistence template reaped" || return 1
+	wait $xfer
+	assert_match "transfer during the flood" "ok$" "$(cat "$LAB_TMP/xfer")" || return 1
+	[ "$(reap_field reaped)" -gt 0 ] || fail "nothing reaped (max entries $max)" || return 1
+	[ "$(reap_field transitions)" -gt 0 ] || fail "no state change (max entries $max)" || return 1
+	log "  max entries $max, reaped $(reap_field reaped), refused $(reap_field refused)"
+	wait_for 60 state_is normal || fail "state $(reap_state) after the flood" || return 1
+	assert_eq "tcpfin after the flood" 120 "$(tcpfin)" || return 1
+	# a new embryonic entry gets the configured SYN_RECV timeout again
+	c hping3 -q -S -p 80 -c 1 -a 192.0.2.77 $VIP >/dev/null 2>&1
+	wait_for 3 bash -c "ip netns exec director grep -q ^TCP.C000024D /proc/net/ip_vs_conn"
+	before_fin=$(connection_lines | awk '$2 == "C000024D" { print $9 }')
+	[ "${before_fin:-0}" -gt 50 ] || fail "embryonic timeout after the flood: '$before_fin'" || return 1
+	d sh -c "echo 0 >$VS/drop_entry; echo 0 >$VS/secure_tcp"
+	ipvs -D -t $VIP:81
+}
+
+# memory metric: fill a tmpfs past the low watermark, then free it.
+memory_metric() {
+	local util low
+	drop_holds 99
+	d sh -c "echo memory >$VS/reap_metric"
+	sleep 0.5
+	util=$(reap_field utilisation | cut -d. -f1)
+	low=$((util + 10))
+	[ $low -lt 95 ] || fail "guest memory already at $util %" || return 1
+	d sh -c "echo 99 >$VS/reap_high; echo $low >$VS/reap_low; echo $((low + 4)) >$VS/reap_high"
+	sleep 0.5
+	state_is normal || fail "state $(reap_state) at $util % with low $low" || return 1
+	local total_kb fill_mb
+	total_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
+	fill_mb=$((total_kb * 15 / 100 / 1024))
+	mkdir -p "$LAB_TMP/fill"
+	mount -t tmpfs -o size=$((fill_mb + 16))m tmpfs "$LAB_TMP/fill"
+	dd if=/dev/zero of="$LAB_TMP/fill/x" bs=1M count=$fill_mb status=none
+	wait_for 5 bash -c "! ip netns exec director grep -q 'state normal' /proc/net/ip_vs_reap" ||
+		fail "filling $fill_mb MB left state $(reap_state)" || return 1
+	rm -f "$LAB_TMP/fill/x"
+	umount "$LAB_TMP/fill"
+	wait_for 5 state_is normal || fail "state $(reap_state) after freeing" || return 1
+	reap_config 1048576 85 95
+}
+
+# Unload during a flood while refusing: IPVS is left as stock.
+unload_during_flood() {
+	fresh || return 1
+	reap_config 20 50 80
+	hold_n 16
+	wait_for 30 established 16 || fail "connections not established" || return 1
+	wait_for 3 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	local flood
+	c timeout 5 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
+	flood=$!
+	sleep 2
+	rmmod ip_vs_dos_reap || fail "rmmod during a flood" || return 1
+	wait $flood
+	drop_holds 99
+	assert_eq "tcpfin after unload" 120 "$(tcpfin)" || return 1
+	c $TOOL who $VIP 80 >/dev/null || fail "new connections still refused after unload" || return 1
+	modprobe ip_vs_dos_reap
+	wait_for 5 state_is normal
+}
+
+# The director's netns goes away while refusing: no leak, no warning.
+netns_exit_while_refusing() {
+	fresh || return 1
+	reap_config 20 50 80
+	hold_n 16
+	wait_for 30 established 16 || fail "connections not established" || return 1
+	wait_for 3 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	ip netns del director
+	drop_holds 99
+	wait_for 30 rmmod ip_vs_dos_reap || fail "module busy after the netns went"
+}
+
+cleanup() {
+	drop_holds 99
+	cleanup_nat
+	rm -rf "$LAB_TMP"
+}
+trap cleanup EXIT
+LAB_TMP=$(mktemp -d)
+modprobe ip_vs_dos_reap || exit 1
+setup_nat || exit 1
+# a local service of the director, not a virtual service
+d $TOOL serve --name director --port 8080 >/dev/null 2>&1 &
+echo $! >>"$LAB_PIDS"
+ipvs -A -t $VIP:80 -s rr
+ipvs -a -t $VIP:80 -r $RS1:80 -m
+ipvs -a -t $VIP:80 -r $RS2:80 -m
+
+run_case watermarks_and_hysteresis
+run_case set_during_reaping
+run_case flood
+run_case memory_metric
+run_case unload_during_flood
+run_case netns_exit_while_refusing
+summary

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of include/ip_vs_reap_calc.h (the module's own copy). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "kcompat.h"
+#include "ip_vs_reap_calc.h"
+
+#define N IPVS_REAP_STATE_NORMAL
+#define R IPVS_REAP_STATE_REAPING
+#define X IPVS_REAP_STATE_REFUSING
+
+static void up_through_the_marks(void **state)
+{
+	assert_int_equal(ip_vs_reap_next_state(N, 849, 85, 95), N);
+	assert_int_equal(ip_vs_reap_next_state(N, 850, 85, 95), R);
+	assert_int_equal(ip_vs_reap_next_state(R, 949, 85, 95), R);
+	assert_int_equal(ip_vs_reap_next_state(R, 950, 85, 95), X);
+	/* a jump straight past high */
+	assert_int_equal(ip_vs_reap_next_state(N, 1000, 85, 95), X);
+}
+
+static void down_only_below_low(void **state)
+{
+	assert_int_equal(ip_vs_reap_next_state(X, 949, 85, 95), X);
+	assert_int_equal(ip_vs_reap_next_state(X, 850, 85, 95), X);
+	assert_int_equal(ip_vs_reap_next_state(X, 849, 85, 95), N);
+	assert_int_equal(ip_vs_reap_next_state(R, 850, 85, 95), R);
+	assert_int_equal(ip_vs_reap_next_state(R, 849, 85, 95), N);
+}
+
+/* Hovering around high after refusing began never leaves refusing. */
+static void hovering_does_not_flap(void **state)
+{
+	unsigned int s = N;
+	u32 walk[] = { 800, 860, 949, 951, 948, 952, 900, 951, 870, 851 };
+	unsigned int i, changes = 0, prev = s;
+
+	for (i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+		s = ip_vs_reap_next_state(s, walk[i], 85, 95);
+		changes += s != prev;
+		prev = s;
+	}
+	/* normal -> reaping -> refusing, then steady */
+	assert_int_equal(changes, 2);
+	assert_int_equal(s, X);
+}
+
+static void pressure_is_linear(void **state)
+{
+	assert_int_equal(ip_vs_reap_pressure(800, 85, 95), 0);
+	assert_int_equal(ip_vs_reap_pressure(850, 85, 95), 0);
+	assert_int_equal(ip_vs_reap_pressure(900, 85, 95), IP_VS_REAP_SCALE / 2);
+	assert_int_equal(ip_vs_reap_pressure(950, 85, 95), IP_VS_REAP_SCALE);
+	assert_int_equal(ip_vs_reap_pressure(1000, 85, 95), IP_VS_REAP_SCALE);
+}
+
+static void timeouts_scale_to_the_floor(void **state)
+{
+	/* SYN_RECV 60 s, floor 2 s */
+	assert_int_equal(ip_vs_reap_scale_timeout(60000, 2000, 0), 60000);
+	assert_int_equal(ip_vs_reap_scale_timeout(60000, 2000, IP_VS_REAP_SCALE / 2), 31000);
+	assert_int_equal(ip_vs_reap_scale_timeout(60000, 2000, IP_VS_REAP_SCALE), 2000);
+	assert_int_equal(ip_vs_reap_scale_timeout(60000, 2000, 5 * IP_VS_REAP_SCALE), 2000);
+	/* a configured value under the floor is left alone */
+	assert_int_equal(ip_vs_reap_scale_timeout(1000, 2000, IP_VS_REAP_SCALE), 1000);
+	/* jiffies of a day do not overflow */
+	assert_int_equal(ip_vs_reap_scale_timeout(86400000, 0, IP_VS_REAP_SCALE / 4),
+			 64800000);
+}
+
+static void budget_grows_with_pressure(void **state)
+{
+	assert_int_equal(ip_vs_reap_budget(0, 256), 1);
+	assert_int_equal(ip_vs_reap_budget(IP_VS_REAP_SCALE / 2, 256), 128);
+	assert_int_equal(ip_vs_reap_budget(IP_VS_REAP_SCALE, 256), 256);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(up_through_the_marks),
+		cmocka_unit_test(down_only_below_low),
+		cmocka_unit_test(hovering_does_not_flap),
+		cmocka_unit_test(pressure_is_linear),
+		cmocka_unit_test(timeouts_scale_to_the_floor),
+		cmocka_unit_test(budget_grows_with_pressure),
+	};
+
+	return cmocka_run_group_tests_name("reap_calc", tests, NULL, NULL);
+}
