@@ -659,14 +659,12 @@ static struct genl_family ip_vs_reap_genl __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= ip_vs_reap_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(ip_vs_reap_genl_ops),
-	.resv_start_op	= IPVS_EXT_CMD_GET_INFO + 1,
 };
 
 static int __net_init ip_vs_reap_net_init(struct net *net)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(net);
-	struct ctl_table *tbl;
-	int i, err;
+	int err;
 
 	rn->ipvs = net_ipvs(net);
 	if (!rn->ipvs)
@@ -691,16 +689,11 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 	}
 	rn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_reap_sysctl_tmpl,
 						   sizeof(ip_vs_reap_sysctl_tmpl),
-						   rn);
+						   rn, ip_vs_reap_mark_handler);
 	if (!rn->sysctl_hdr) {
 		err = -ENOMEM;
 		goto err_pcpu;
 	}
-	/* The watermark handler needs both marks: hand it the netns state. */
-	tbl = rn->sysctl_hdr->ctl_table_arg;
-	for (i = 0; tbl[i].procname; i++)
-		if (tbl[i].proc_handler == ip_vs_reap_mark_handler)
-			tbl[i].extra1 = rn;
 	if (!proc_create_net_single("ip_vs_reap", 0444, net->proc_net,
 				    ip_vs_reap_proc_show, NULL)) {
 		err = -ENOMEM;

@@ -56,16 +56,39 @@ struct ip_vs_persist_net {
 };
 
 /*
- * pe_data of a template: wall-clock ms, so a backup that takes over after a
- * sync applies the same expiry.  @last and @armed are written locklessly by
- * the packet hook; a torn or stale value only shifts an idle expiry by the
- * re-arm period.
+ * pe_data of a template: wall-clock ms in network order, so that a backup
+ * that takes over after a sync applies the same expiry.  @last and @armed
+ * are written locklessly by the packet hook; a stale value only shifts an
+ * idle expiry by the re-arm period.
  */
 struct ip_vs_persist_data {
-	u64	created;
-	u64	last;	/* last client packet (idle) or new connection */
-	u64	armed;	/* last timer re-arm from the packet hook */
+	__be64	created;
+	__be64	last;	/* last client packet (idle) or new connection */
+	__be64	armed;	/* last timer re-arm from the packet hook */
 };
+
+static inline u64 ip_vs_persist_get(const __be64 *t)
+{
+	return be64_to_cpu(READ_ONCE(*t));
+}
+
+static inline void ip_vs_persist_set(__be64 *t, u64 ms)
+{
+	WRITE_ONCE(*t, cpu_to_be64(ms));
+}
+
+/* Timeouts beyond 49 days overflow jiffies_to_msecs(): convert in 64 bits. */
+static inline u64 ip_vs_persist_j2ms(unsigned long j)
+{
+	return div_u64((u64)j * MSEC_PER_SEC, HZ);
+}
+
+static inline unsigned long ip_vs_persist_ms2j(u64 ms)
+{
+	u64 j = div_u64(ms * HZ + MSEC_PER_SEC - 1, MSEC_PER_SEC);
+
+	return clamp_t(u64, j, 1, MAX_JIFFY_OFFSET);
+}
 
 static unsigned int ip_vs_persist_net_id __read_mostly;
 static struct ip_vs_pe ip_vs_persist_pe;
@@ -77,7 +100,7 @@ static inline struct ip_vs_persist_net *ip_vs_persist_pernet(struct net *net)
 
 static inline u64 ip_vs_persist_now(void)
 {
-	return ktime_get_real_ns() / NSEC_PER_MSEC;
+	return ktime_to_ms(ktime_get_real());
 }
 
 static void ip_vs_persist_count(struct ip_vs_persist_net *pn,
@@ -116,8 +139,8 @@ static void ip_vs_persist_settings(struct ip_vs_persist_net *pn,
 	u32 max;
 
 	if (ps) {
-		*mode = ps->mode;
-		max = ps->max;
+		*mode = READ_ONCE(ps->mode);
+		max = READ_ONCE(ps->max);
 	} else {
 		*mode = READ_ONCE(pn->sysctl_mode);
 		max = READ_ONCE(pn->sysctl_max);
@@ -153,22 +176,23 @@ ip_vs_persist_svc_of_param(struct ip_vs_persist_net *pn,
 /*
  * Called by ip_vs_sched_persist (under RCU) for every new connection of a
  * service using this engine.  The pe_data becomes the new template's if no
- * template matches; IPVS frees it otherwise.  A lookup that finds no live
- * template creates one, so "created" counts lookups here and "reused" is
- * subtracted when ct_match hits.
+ * template matches; IPVS frees it otherwise.  The CREATED counter counts
+ * these lookups; what is reported is lookups minus reuses.
  */
 static int ip_vs_persist_fill_param(struct ip_vs_conn_param *p,
 				    struct sk_buff *skb)
 {
 	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(p->ipvs->net);
 	struct ip_vs_persist_data *d;
+	u64 now;
 
 	d = kmalloc(sizeof(*d), GFP_ATOMIC);
 	if (!d)
 		return -ENOMEM;
-	d->created = ip_vs_persist_now();
-	d->last = d->created;
-	d->armed = d->created;
+	now = ip_vs_persist_now();
+	ip_vs_persist_set(&d->created, now);
+	ip_vs_persist_set(&d->last, now);
+	ip_vs_persist_set(&d->armed, now);
 	p->pe_data = (char *)d;
 	p->pe_data_len = sizeof(*d);
 	ip_vs_persist_count(pn, ip_vs_persist_svc_of_param(pn, p),
@@ -181,11 +205,12 @@ static bool ip_vs_persist_ct_match(const struct ip_vs_conn_param *p,
 {
 	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(p->ipvs->net);
 	struct ip_vs_persist_data *d = (struct ip_vs_persist_data *)ct->pe_data;
-	struct ip_vs_persist_svc *ps, *pps;
 	enum ip_vs_persist_verdict v;
+	struct ip_vs_persist_svc *ps;
 	struct ip_vs_service *svc;
 	unsigned int mode;
 	u64 now, cap, remain;
+	bool counting;
 
 	/* The default match of ip_vs_ct_in_get, which a PE replaces. */
 	if (!(ct->flags & IP_VS_CONN_F_TEMPLATE) || ct->af != p->af ||
@@ -201,15 +226,22 @@ static bool ip_vs_persist_ct_match(const struct ip_vs_conn_param *p,
 	ps = ip_vs_persist_svc_of(pn, ct, &svc);
 	if (!svc)
 		return true;
+	/*
+	 * The backup's sync thread (process context) looks templates up too:
+	 * only the packet path (softirq) counts client events.
+	 */
+	counting = !in_task();
 	ip_vs_persist_settings(pn, ps, &mode, &cap);
 	now = ip_vs_persist_now();
-	v = ip_vs_persist_check(mode, jiffies_to_msecs(svc->timeout), cap,
-				READ_ONCE(d->created), READ_ONCE(d->last),
+	v = ip_vs_persist_check(mode, ip_vs_persist_j2ms(svc->timeout), cap,
+				ip_vs_persist_get(&d->created),
+				ip_vs_persist_get(&d->last),
 				now, atomic_read(&ct->n_control), &remain);
 	if (v != IP_VS_PERSIST_KEEP) {
-		ip_vs_persist_count(pn, ps, v == IP_VS_PERSIST_CAPPED ?
-				    IPVS_PERSIST_STATS_CAPPED :
-				    IPVS_PERSIST_STATS_EXPIRED);
+		if (counting)
+			ip_vs_persist_count(pn, ps, v == IP_VS_PERSIST_CAPPED ?
+					    IPVS_PERSIST_STATS_CAPPED :
+					    IPVS_PERSIST_STATS_EXPIRED);
 		/*
 		 * A template without connections is only waiting for its
 		 * timer (perhaps the 60 s IPVS gives a template it kept):
@@ -225,15 +257,15 @@ static bool ip_vs_persist_ct_match(const struct ip_vs_conn_param *p,
 	 * connection is attached: that also undoes the 60 s timeout which
 	 * ip_vs_conn_expire leaves on a template it had to keep.
 	 */
-	ct->timeout = max_t(unsigned long, msecs_to_jiffies(remain), 1);
+	ct->timeout = ip_vs_persist_ms2j(remain);
 	if (mode == IPVS_PERSIST_MODE_IDLE || mode == IPVS_PERSIST_MODE_RENEW) {
-		WRITE_ONCE(d->last, now);
-		WRITE_ONCE(d->armed, now);
+		ip_vs_persist_set(&d->last, now);
+		ip_vs_persist_set(&d->armed, now);
 	}
-	/* This lookup did not create a template after all. */
-	pps = ip_vs_persist_svc_of_param(pn, p);
-	atomic64_dec(&(pps ? &pps->stats : &pn->dflt_stats)->cnt[IPVS_PERSIST_STATS_CREATED]);
-	ip_vs_persist_count(pn, pps, IPVS_PERSIST_STATS_REUSED);
+	/* Same service as fill_param counted the lookup for. */
+	if (counting)
+		ip_vs_persist_count(pn, ip_vs_persist_svc_of_param(pn, p),
+				    IPVS_PERSIST_STATS_REUSED);
 	return true;
 }
 
@@ -246,8 +278,8 @@ static int ip_vs_persist_show_pe_data(const struct ip_vs_conn *cp, char *buf)
 	if (!d || cp->pe_data_len != sizeof(*d))
 		return 0;
 	return scnprintf(buf, IP_VS_PEDATA_MAXLEN, "age=%llums idle=%llums",
-			 now - min(now, READ_ONCE(d->created)),
-			 now - min(now, READ_ONCE(d->last)));
+			 now - min(now, ip_vs_persist_get(&d->created)),
+			 now - min(now, ip_vs_persist_get(&d->last)));
 }
 
 static struct ip_vs_pe ip_vs_persist_pe = {
@@ -277,7 +309,7 @@ static unsigned int ip_vs_persist_hook(void *priv, struct sk_buff *skb,
 	struct ip_vs_iphdr iph;
 	struct ip_vs_conn *cp, *ct;
 	unsigned int mode;
-	u64 now, cap, remain;
+	u64 now, cap, remain, timeout;
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 
 	ipvs = net_ipvs(net);
@@ -311,15 +343,17 @@ static unsigned int ip_vs_persist_hook(void *priv, struct sk_buff *skb,
 	if (mode != IPVS_PERSIST_MODE_IDLE)
 		goto out;
 	now = ip_vs_persist_now();
-	if (!ip_vs_persist_should_rearm(READ_ONCE(d->armed), now))
+	timeout = ip_vs_persist_j2ms(svc->timeout);
+	if (!ip_vs_persist_should_rearm(ip_vs_persist_get(&d->armed), now,
+					timeout))
 		goto out;
-	if (ip_vs_persist_check(mode, jiffies_to_msecs(svc->timeout), cap,
-				READ_ONCE(d->created), now, now, 1, &remain) !=
-	    IP_VS_PERSIST_KEEP)
+	if (ip_vs_persist_check(mode, timeout, cap,
+				ip_vs_persist_get(&d->created), now, now, 1,
+				&remain) != IP_VS_PERSIST_KEEP)
 		goto out;
-	WRITE_ONCE(d->last, now);
-	WRITE_ONCE(d->armed, now);
-	ct->timeout = max_t(unsigned long, msecs_to_jiffies(remain), 1);
+	ip_vs_persist_set(&d->last, now);
+	ip_vs_persist_set(&d->armed, now);
+	ct->timeout = ip_vs_persist_ms2j(remain);
 	mod_timer_pending(&ct->timer, jiffies + ct->timeout);
 	ip_vs_persist_count(pn, ps, IPVS_PERSIST_STATS_EXTENDED);
 out:
@@ -395,9 +429,12 @@ static int ip_vs_persist_put_stats(struct sk_buff *skb,
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = IPVS_PERSIST_STATS_CREATED; i < IPVS_PERSIST_STATS_PAD; i++) {
-		s64 v = atomic64_read(&st->cnt[i]);
+		u64 v = atomic64_read(&st->cnt[i]);
 
-		if (nla_put_u64_64bit(skb, i, max_t(s64, v, 0),
+		/* counted are lookups: those not reused created a template */
+		if (i == IPVS_PERSIST_STATS_CREATED)
+			v -= min_t(u64, v, atomic64_read(&st->cnt[IPVS_PERSIST_STATS_REUSED]));
+		if (nla_put_u64_64bit(skb, i, v,
 				      IPVS_PERSIST_STATS_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
@@ -483,7 +520,7 @@ static int ip_vs_persist_nl_set(struct sk_buff *skb, struct genl_info *info)
 	err = ip_vs_ext_nl_check_room(&pn->svcs, info);
 	if (err)
 		goto out;
-	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
+	ps = kzalloc(sizeof(*ps), GFP_KERNEL_ACCOUNT);
 	if (!ps) {
 		err = -ENOMEM;
 		goto out;
@@ -606,7 +643,6 @@ static struct genl_family ip_vs_persist_genl __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= ip_vs_persist_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(ip_vs_persist_genl_ops),
-	.resv_start_op	= IPVS_EXT_CMD_GET_INFO + 1,
 };
 
 static int __net_init ip_vs_persist_net_init(struct net *net)
@@ -621,7 +657,7 @@ static int __net_init ip_vs_persist_net_init(struct net *net)
 	pn->sysctl_max = 0;
 	pn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_persist_sysctl_tmpl,
 						   sizeof(ip_vs_persist_sysctl_tmpl),
-						   pn);
+						   pn, NULL);
 	if (!pn->sysctl_hdr)
 		return -ENOMEM;
 	err = nf_register_net_hooks(net, ip_vs_persist_ops,

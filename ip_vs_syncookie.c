@@ -157,7 +157,7 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 	err = ip_vs_ext_nl_check_room(&cn->svcs, info);
 	if (err)
 		goto out;
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
 	if (!cs) {
 		err = -ENOMEM;
 		goto out;
@@ -263,7 +263,6 @@ static struct genl_family ip_vs_syncookie_genl __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= ip_vs_syncookie_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(ip_vs_syncookie_genl_ops),
-	.resv_start_op	= IPVS_SYNCOOKIE_CMD_SET_SECRET + 1,
 };
 
 static int __net_init ip_vs_syncookie_net_init(struct net *net)
@@ -281,7 +280,7 @@ static int __net_init ip_vs_syncookie_net_init(struct net *net)
 	cn->sysctl_invalid_rst = 0;
 	cn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_syncookie_sysctl_tmpl,
 						   sizeof(ip_vs_syncookie_sysctl_tmpl),
-						   cn);
+						   cn, NULL);
 	if (!cn->sysctl_hdr)
 		return -ENOMEM;
 	return 0;

@@ -34,6 +34,7 @@ struct ip_vs_ext_svc_key {
 	__be16			port;
 	u16			af;
 	u16			protocol;
+	u16			pad;	/* always 0: keys are hashed and compared whole */
 };
 
 struct ip_vs_ext_svc {
@@ -42,12 +43,19 @@ struct ip_vs_ext_svc {
 	struct ip_vs_ext_svc_key key;
 };
 
-#define IP_VS_EXT_SVC_BITS	6
-#define IP_VS_EXT_SVC_LIMIT	65536	/* services with settings per netns */
+#define IP_VS_EXT_SVC_BITS	8
+/*
+ * Services with settings per netns.  Entries are charged to the memory
+ * cgroup of the writer; a netns owned by an unprivileged user namespace
+ * gets a smaller table, so that nobody pins kernel memory at will.
+ */
+#define IP_VS_EXT_SVC_LIMIT		65536
+#define IP_VS_EXT_SVC_LIMIT_USERNS	1024
 
 struct ip_vs_ext_svc_table {
-	struct mutex		lock;	/* serialises writers of ht and count */
+	struct mutex		lock;	/* serialises writers of ht, count, gen */
 	unsigned int		count;
+	unsigned int		gen;	/* bumped on every change, for dumps */
 	DECLARE_HASHTABLE(ht, IP_VS_EXT_SVC_BITS);
 };
 
@@ -55,6 +63,7 @@ static inline void ip_vs_ext_svc_table_init(struct ip_vs_ext_svc_table *t)
 {
 	mutex_init(&t->lock);
 	t->count = 0;
+	t->gen = 1;
 	hash_init(t->ht);
 }
 
@@ -69,8 +78,9 @@ static inline bool ip_vs_ext_svc_key_eq(const struct ip_vs_ext_svc_key *a,
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/* The key has no padding (checked below), so memcmp/jhash2 are exact. */
-static_assert(sizeof(struct ip_vs_ext_svc_key) == 28);
+/* The key has no hidden padding, so memcmp/jhash2 are exact. */
+static_assert(sizeof(struct ip_vs_ext_svc_key) ==
+	      offsetofend(struct ip_vs_ext_svc_key, pad));
 
 /* Caller holds rcu_read_lock() or t->lock. */
 static inline struct ip_vs_ext_svc *
@@ -155,6 +165,7 @@ static inline void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
 {
 	hash_add_rcu(t->ht, &s->node, ip_vs_ext_svc_hash(&s->key));
 	WRITE_ONCE(t->count, t->count + 1);
+	t->gen++;
 }
 
 /*
@@ -166,6 +177,7 @@ static inline void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
 {
 	hash_del_rcu(&s->node);
 	WRITE_ONCE(t->count, t->count - 1);
+	t->gen++;
 	kfree_rcu(s, rcu);
 }
 
@@ -327,18 +339,23 @@ static inline int ip_vs_ext_nl_dump(struct ip_vs_ext_svc_table *t,
 				    ip_vs_ext_fill_t fill)
 {
 	struct ip_vs_ext_svc *s;
+	struct nlmsghdr *nlh;
 	long idx = 0, start = cb->args[0];
 	int bkt;
 
 	mutex_lock(&t->lock);
+	/* a change between two parts of the dump flags it NLM_F_DUMP_INTR */
+	cb->seq = t->gen;
 	hash_for_each(t->ht, bkt, s, node) {
 		if (idx < start) {
 			idx++;
 			continue;
 		}
+		nlh = (struct nlmsghdr *)skb_tail_pointer(skb);
 		if (fill(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			 NLM_F_MULTI, s))
 			break;
+		nl_dump_check_consistent(cb, nlh);
 		idx++;
 	}
 	mutex_unlock(&t->lock);
@@ -370,7 +387,10 @@ static inline int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
 static inline int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
 					  struct genl_info *info)
 {
-	if (t->count < IP_VS_EXT_SVC_LIMIT)
+	unsigned int limit = genl_info_net(info)->user_ns == &init_user_ns ?
+			     IP_VS_EXT_SVC_LIMIT : IP_VS_EXT_SVC_LIMIT_USERNS;
+
+	if (t->count < limit)
 		return 0;
 	NL_SET_ERR_MSG(info->extack, "too many services with settings");
 	return -ENOSPC;
@@ -385,9 +405,13 @@ static inline int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
 #define IP_VS_EXT_SYSCTL_DATA(type, member) \
 	((void *)offsetof(type, member))
 
+/*
+ * Entries whose handler is @netns_handler get the per-netns struct as
+ * extra1, set before the table is visible to writers.
+ */
 static inline struct ctl_table_header *
 ip_vs_ext_sysctl_register(struct net *net, const struct ctl_table *tmpl,
-			  size_t size, void *base)
+			  size_t size, void *base, proc_handler *netns_handler)
 {
 	struct ctl_table_header *hdr;
 	struct ctl_table *tbl;
@@ -398,6 +422,8 @@ ip_vs_ext_sysctl_register(struct net *net, const struct ctl_table *tmpl,
 		return NULL;
 	for (i = 0; i < n && tbl[i].procname; i++) {
 		tbl[i].data = base + (uintptr_t)tmpl[i].data;
+		if (netns_handler && tbl[i].proc_handler == netns_handler)
+			tbl[i].extra1 = base;
 		if (net->user_ns != &init_user_ns)
 			tbl[i].mode &= 0444;
 	}

@@ -83,12 +83,16 @@ ip_vs_persist_check(unsigned int mode, u64 timeout, u64 max, u64 created,
 
 /*
  * A client packet at @now on a connection of an idle-mode template last
- * re-armed at @armed: should the template's timer be pushed out?  Only once
- * per IP_VS_PERSIST_REARM_MS, to keep timer churn low on busy connections.
+ * re-armed at @armed: should the template's timer be pushed out?  At most
+ * once per IP_VS_PERSIST_REARM_MS to keep timer churn low on busy
+ * connections, and four times per @timeout so short timeouts still hold.
  */
-static inline int ip_vs_persist_should_rearm(u64 armed, u64 now)
+static inline int ip_vs_persist_should_rearm(u64 armed, u64 now, u64 timeout)
 {
-	return now >= armed + IP_VS_PERSIST_REARM_MS || now < armed;
+	u64 period = timeout / 4 < IP_VS_PERSIST_REARM_MS ?
+		     timeout / 4 : IP_VS_PERSIST_REARM_MS;
+
+	return now >= armed + period || now < armed;
 }
 
 static const char * const ip_vs_persist_mode_names[] = {

@@ -100,9 +100,12 @@ static void clock_stepped_backwards(void **state)
 
 static void rearm_once_per_second(void **state)
 {
-	assert_false(ip_vs_persist_should_rearm(1000, 1999));
-	assert_true(ip_vs_persist_should_rearm(1000, 2000));
-	assert_true(ip_vs_persist_should_rearm(5000, 1000));
+	assert_false(ip_vs_persist_should_rearm(1000, 1999, T));
+	assert_true(ip_vs_persist_should_rearm(1000, 2000, T));
+	assert_true(ip_vs_persist_should_rearm(5000, 1000, T));
+	/* a 1 s timeout is re-armed every 250 ms */
+	assert_false(ip_vs_persist_should_rearm(1000, 1249, 1000));
+	assert_true(ip_vs_persist_should_rearm(1000, 1250, 1000));
 }
 
 static void names_and_cap_validity(void **state)

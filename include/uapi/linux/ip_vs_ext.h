@@ -47,7 +47,7 @@
  * IPVS_EXT_CMD_DEL_SERVICE: delete one service's settings (-ENOENT if none).
  * IPVS_EXT_CMD_FLUSH: delete the settings of every service of the netns.
  * IPVS_EXT_CMD_GET_INFO: reply with global state and counters of the netns
- *   (family-specific attributes, see below).
+ *   (family-specific attributes, see below; "IPVS_SYNCOOKIE" has none yet).
  *
  * Family "IPVS_PERSIST" (persistence-extension modes)
  * ----------------------------------------------------
