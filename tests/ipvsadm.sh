@@ -131,8 +131,5 @@ for m in ip_vs_wrr ip_vs_sh ip_vs_lc ip_vs_wlc ip_vs_mh ip_vs_rr; do modprobe $m
 ip netns add ns-stock
 ip netns add ns-patched
 
-run_case same_config
-run_case same_errors
-run_case same_with_modules_loaded
-run_case module_missing
+run_cases same_config same_errors same_with_modules_loaded module_missing -- "$@"
 summary

@@ -168,6 +168,19 @@ run_case() {
 	fi
 }
 
+# run_cases ALL... -- SELECTED...: the cases named after "--" (all if none).
+run_cases() {
+	local all=() sel=() c
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do all+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	sel=("$@")
+	[ ${#sel[@]} -gt 0 ] || sel=("${all[@]}")
+	for c in "${sel[@]}"; do
+		declare -F "$c" >/dev/null || { log "no such case: $c"; FAILED=$((FAILED + 1)); continue; }
+		run_case "$c"
+	done
+}
+
 # The summary line every test file ends with; exit status follows it.
 summary() {
 	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"

@@ -133,10 +133,5 @@ per_netns() {
 
 trap 'unload_all; ipvsadm -C 2>/dev/null' EXIT
 modprobe ip_vs
-run_case each_alone
-run_case every_order
-run_case family_autoload
-run_case unload_with_services
-run_case sysctl_ranges
-run_case per_netns
+run_cases each_alone every_order family_autoload unload_with_services sysctl_ranges per_netns -- "$@"
 summary

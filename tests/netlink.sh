@@ -73,8 +73,5 @@ needs_admin() {
 
 trap 'ip netns del other 2>/dev/null' EXIT
 for m in ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap; do modprobe $m || exit 1; done
-run_case malformed_rejected
-run_case set_get_del
-run_case per_netns
-run_case needs_admin
+run_cases malformed_rejected set_get_del per_netns needs_admin -- "$@"
 summary

@@ -237,6 +237,64 @@ unload_under_traffic() {
 	modprobe ip_vs_persist_ext
 }
 
+# Sync daemon failover: a backup director (its own netns, on both bridges)
+# receives the master's templates with their pe_data and, once traffic moves
+# to it, applies the same mode from the master's creation time.
+#
+#   client --brc-- director (master, 192.0.2.1)  --brs-- rs1, rs2
+#              \-- backup   (192.0.2.5, VIP on lo) --/   (198.51.100.5)
+sync_failover() {
+	local t=8 port master_rs other_rs start out
+	add_ns backup
+	ip link add b-c netns backup type veth peer name v-bc netns director
+	ip link add b-s netns backup type veth peer name v-bs netns director
+	ip -n director link set v-bc master brc up
+	ip -n director link set v-bs master brs up
+	ip -n backup addr add 192.0.2.5/24 dev b-c
+	ip -n backup addr add 198.51.100.5/24 dev b-s
+	ip -n backup addr add $VIP/32 dev lo
+	ip -n backup link set b-c up
+	ip -n backup link set b-s up
+	ip netns exec backup sysctl -qw net.ipv4.ip_forward=1
+	PORT=$((PORT + 1))
+	port=$PORT
+	# weights make each scheduler's choice certain: rs1 on the master,
+	# rs2 on the backup, which must nevertheless honour the master's
+	# template for rs1 until it ends (a quiescent server, weight 0, keeps
+	# its templates: expire_quiescent_template is 0)
+	ipvs -C
+	ipvs -A -t $VIP:$port -s wrr -p $t --persist-mode absolute || return 1
+	ipvs -a -t $VIP:$port -r $RS1:80 -m -w 1
+	ipvs -a -t $VIP:$port -r $RS2:80 -m -w 0
+	ip netns exec backup ipvsadm -A -t $VIP:$port -s wrr -p $t --persist-mode absolute || return 1
+	ip netns exec backup ipvsadm -a -t $VIP:$port -r $RS1:80 -m -w 0
+	ip netns exec backup ipvsadm -a -t $VIP:$port -r $RS2:80 -m -w 1
+	d sysctl -qw net.ipv4.vs.sync_threshold="1 0"
+	ipvs --start-daemon master --mcast-interface brc --syncid 7 || return 1
+	ip netns exec backup ipvsadm --start-daemon backup --mcast-interface b-c --syncid 7 || return 1
+	# the master's template, made by a connection with some traffic
+	start=$(date +%s.%N)
+	c $TOOL hold $VIP $port --trickle 2 >"$LAB_TMP/hold" || return 1
+	master_rs=$(head -1 "$LAB_TMP/hold")
+	other_rs=rs2
+	assert_eq "master's choice" rs1 "$master_rs" || return 1
+	wait_for 10 bash -c "ip netns exec backup awk '\$3 == \"0000\"' /proc/net/ip_vs_conn | grep -q persist_ext" ||
+		fail "no template synced to the backup" || return 1
+	# failover: client and real servers now use the backup
+	ip -n client route add $VIP/32 via 192.0.2.5
+	for rs in rs1 rs2; do ip -n $rs route replace default via 198.51.100.5; done
+	out=$(c $TOOL who $VIP $port)
+	assert_eq "backup, synced template (age < $t s)" "$master_rs" "$out" || return 1
+	# absolute: ends $t s after the master created it
+	sleep "$(awk -v s="$start" -v now="$(date +%s.%N)" -v t=$t 'BEGIN { d = s + t + 1 - now; print (d > 0 ? d : 0) }')"
+	out=$(c $TOOL who $VIP $port)
+	assert_eq "backup, after the master's creation + $t s" "$other_rs" "$out" || return 1
+	ip -n client route del $VIP/32 via 192.0.2.5
+	for rs in rs1 rs2; do ip -n $rs route replace default via 198.51.100.1; done
+	ipvs --stop-daemon master
+	ip netns del backup
+}
+
 cleanup() {
 	cleanup_nat
 	rm -rf "$LAB_TMP"
@@ -246,17 +304,5 @@ LAB_TMP=$(mktemp -d)
 modprobe ip_vs_persist_ext || exit 1
 setup_nat || exit 1
 
-run_case cli_errors
-run_case save_restore
-run_case absolute_ends_at_t
-run_case max_caps_renew
-run_case max_caps_idle
-run_case idle_trickle_keeps_silence_ends
-run_case sixty_second_shrink_fixed
-run_case renew_keeps_then_ends
-run_case udp_absolute
-run_case fwmark_absolute
-run_case ipv6_absolute
-run_case netmask_shared
-run_case unload_under_traffic
+run_cases cli_errors save_restore absolute_ends_at_t max_caps_renew max_caps_idle idle_trickle_keeps_silence_ends sixty_second_shrink_fixed renew_keeps_then_ends udp_absolute fwmark_absolute ipv6_absolute netmask_shared sync_failover unload_under_traffic -- "$@"
 summary

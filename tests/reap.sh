@@ -215,10 +215,5 @@ ipvs -A -t $VIP:80 -s rr
 ipvs -a -t $VIP:80 -r $RS1:80 -m
 ipvs -a -t $VIP:80 -r $RS2:80 -m
 
-run_case watermarks_and_hysteresis
-run_case set_during_reaping
-run_case flood
-run_case memory_metric
-run_case unload_during_flood
-run_case netns_exit_while_refusing
+run_cases watermarks_and_hysteresis set_during_reaping flood memory_metric unload_during_flood netns_exit_while_refusing -- "$@"
 summary
