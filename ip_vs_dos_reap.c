@@ -40,10 +40,14 @@
 #include "include/ip_vs_ext.h"
 #include "include/ip_vs_reap_calc.h"
 
-/* Recent SYN tuples kept per netns (a ring: the oldest are overwritten). */
-#define IP_VS_REAP_RING		2048
+/*
+ * SYN tuples kept per netns, oldest first: enough for what a flood creates
+ * between two samples.  Allocated (640 KB) once the netns has a virtual
+ * service, so that namespaces without IPVS pay nothing.
+ */
+#define IP_VS_REAP_RING		16384
 /* Embryonic connections expired per interval at full pressure. */
-#define IP_VS_REAP_MAX_PER_TICK	512
+#define IP_VS_REAP_MAX_PER_TICK	2048
 
 static const char * const ip_vs_reap_state_names[] = {
 	[IPVS_REAP_STATE_NORMAL]	= "normal",
@@ -249,11 +253,19 @@ static void ip_vs_reap_ring_push(struct ip_vs_reap_net *rn, int af,
 {
 	struct ip_vs_reap_tuple *t;
 
+	/*
+	 * When full, keep the oldest: connections made once reaping runs
+	 * already get the shrunk timeouts; those from before it have the
+	 * configured ones and are the ones to expire first.
+	 */
 	spin_lock(&rn->ring_lock);
+	if (!rn->ring || rn->ring_count == IP_VS_REAP_RING) {
+		spin_unlock(&rn->ring_lock);
+		return;
+	}
 	t = &rn->ring[rn->ring_head];
 	rn->ring_head = (rn->ring_head + 1) % IP_VS_REAP_RING;
-	if (rn->ring_count < IP_VS_REAP_RING)
-		rn->ring_count++;
+	rn->ring_count++;
 	ip_vs_addr_copy(af, &t->caddr, &iph->saddr);
 	ip_vs_addr_copy(af, &t->vaddr, &iph->daddr);
 	t->cport = sport;
@@ -365,7 +377,8 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 	/* In normal state a SYN is only recorded: no lookup on the fast path. */
 	if (st != IPVS_REAP_STATE_NORMAL && ip_vs_reap_has_conn(ipvs, af, skb, &iph))
 		return NF_ACCEPT;
-	if (kind == IP_VS_REAP_PKT_SYN)
+	/* a refused SYN makes no connection: nothing to remember */
+	if (kind == IP_VS_REAP_PKT_SYN && st != IPVS_REAP_STATE_REFUSING)
 		ip_vs_reap_ring_push(rn, af, &iph, ports[0], ports[1]);
 	if (st == IPVS_REAP_STATE_REFUSING) {
 		WRITE_ONCE(ipvs->drop_rate, 1);
@@ -544,10 +557,18 @@ static void ip_vs_reap_work(struct work_struct *work)
 	u32 low, high, pressure;
 
 	/* Nothing to protect before the netns has a virtual service. */
+	if (!rn->ring && READ_ONCE(rn->ipvs->enable)) {
+		struct ip_vs_reap_tuple *ring;
+
+		ring = kvcalloc(IP_VS_REAP_RING, sizeof(*ring), GFP_KERNEL_ACCOUNT);
+		spin_lock_bh(&rn->ring_lock);
+		rn->ring = ring;	/* NULL: try again at the next sample */
+		spin_unlock_bh(&rn->ring_lock);
+	}
 	if (!READ_ONCE(rn->ipvs->enable) && state == IPVS_REAP_STATE_NORMAL) {
 		rn->state_jiffies[state] += jiffies - rn->last_tick;
 		rn->last_tick = jiffies;
-		delay = HZ;
+		delay = HZ / 4;
 		goto out;
 	}
 	mutex_lock(&rn->lock);
@@ -584,6 +605,7 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "utilisation %u.%u%%\n", util / 10, util % 10);
 	seq_printf(seq, "low %d%%\nhigh %d%%\n", READ_ONCE(rn->sysctl_low),
 		   READ_ONCE(rn->sysctl_high));
+	seq_printf(seq, "recorded %u\n", READ_ONCE(rn->ring_count));
 	seq_printf(seq, "reaped %llu\nrefused %llu\ndiverted 0\ntransitions %llu\n",
 		   READ_ONCE(rn->reaped), ip_vs_reap_refused(rn),
 		   READ_ONCE(rn->transitions));
@@ -679,14 +701,9 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 	rn->sysctl_interval = 100;
 	rn->sysctl_floor = 2;
 	rn->sysctl_conn_budget = 1 << 20;
-	rn->ring = kvcalloc(IP_VS_REAP_RING, sizeof(*rn->ring), GFP_KERNEL);
-	if (!rn->ring)
-		return -ENOMEM;
 	rn->pcpu = alloc_percpu(struct ip_vs_reap_pcpu);
-	if (!rn->pcpu) {
-		err = -ENOMEM;
-		goto err_ring;
-	}
+	if (!rn->pcpu)
+		return -ENOMEM;
 	rn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_reap_sysctl_tmpl,
 						   sizeof(ip_vs_reap_sysctl_tmpl),
 						   rn, ip_vs_reap_mark_handler);
@@ -713,8 +730,6 @@ err_sysctl:
 	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
 err_pcpu:
 	free_percpu(rn->pcpu);
-err_ring:
-	kvfree(rn->ring);
 	return err;
 }
 

@@ -54,6 +54,22 @@ echo "absolute re-schedules the client every $T s however busy it is;"
 echo "renew and idle keep it while it keeps coming back."
 ipvs -Ln --stats | grep -A3 -E ':200[123] '
 
+step "adaptive reaping under a spoofed SYN flood (conns metric, budget 3000, low 20 %, high 60 %)"
+VS=/proc/sys/net/ipv4/vs
+d sh -c "echo conns >$VS/reap_metric; echo 3000 >$VS/reap_conn_budget; echo 20 >$VS/reap_low; echo 60 >$VS/reap_high"
+c timeout 8 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
+flood=$!
+printf '%-5s %-9s %-12s %-8s %-8s %s\n' t state utilisation entries reaped refused
+for i in $(seq 1 12); do
+	d awk -v t=$i -v n="$(conn_count)" '{ v[$1] = $2 }
+		END { printf "%-5s %-9s %-12s %-8s %-8s %s\n", t, v["state"], v["utilisation"], n, v["reaped"], v["refused"] }' \
+		/proc/net/ip_vs_reap
+	sleep 1
+done
+wait $flood
+ipvs -L --reaper
+d dmesg | grep 'reaper:' | tail -4
+
 step "clean up"
 ipvs -C
 cleanup_nat
