@@ -57,8 +57,9 @@ demo: modules ipvsadm
 	bash tools/lab/run.sh tests/lab-demo.sh
 
 install: modules ipvsadm
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
-	-depmod -a $(KV)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KV)
 	$(MAKE) -C tools/ipvsadm install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -D -m 0644 etc/modules-load.d/ipvs-ext.conf $(DESTDIR)/etc/modules-load.d/ipvs-ext.conf.example
 	install -D -m 0644 etc/modprobe.d/ipvs-ext.conf $(DESTDIR)/etc/modprobe.d/ipvs-ext.conf.example
@@ -66,7 +67,7 @@ install: modules ipvsadm
 
 dkms-add:
 	mkdir -p $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)
-	cp -r Kbuild Makefile VERSION dkms.conf ip_vs_*.c include tools $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
+	cp -r Kbuild dkms.conf ip_vs_*.c include $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
 	dkms add ipvs-ext/$(VERSION)
 
 .PHONY: all modules clean style ipvsadm unit check check-vm lab demo install dkms-add

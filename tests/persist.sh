@@ -237,6 +237,28 @@ unload_under_traffic() {
 	modprobe ip_vs_persist_ext
 }
 
+# Direct routing: the mode does not depend on the forwarding method.  The
+# real servers hold the VIP on lo and answer the client through the
+# director's forwarding path (same-host DR needs accept_local there).
+dr_absolute() {
+	local out ts rs
+	for rs in rs1 rs2; do
+		ip -n $rs addr add $VIP/32 dev lo
+		ip netns exec $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2
+	done
+	d sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.brs.accept_local=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.brs.rp_filter=0
+	ipvs -C
+	ipvs -A -t $VIP:80 -s rr -p $T --persist-mode absolute || return 1
+	ipvs -a -t $VIP:80 -r $RS1 -g && ipvs -a -t $VIP:80 -r $RS2 -g || return 1
+	out=$(probe $VIP 80 --every 0.5 --count $((4 * T)))
+	ipvs -C
+	for rs in rs1 rs2; do ip -n $rs addr del $VIP/32 dev lo; done
+	ts=$(switch_time "$out")
+	within "$ts" $((T - 1)) $((T + 1)) || fail "DR absolute ended at $ts s: $out"
+}
+
 # Sync daemon failover: a backup director (its own netns, on both bridges)
 # receives the master's templates with their pe_data and, once traffic moves
 # to it, applies the same mode from the master's creation time.
@@ -304,5 +326,5 @@ LAB_TMP=$(mktemp -d)
 modprobe ip_vs_persist_ext || exit 1
 setup_nat || exit 1
 
-run_cases cli_errors save_restore absolute_ends_at_t max_caps_renew max_caps_idle idle_trickle_keeps_silence_ends sixty_second_shrink_fixed renew_keeps_then_ends udp_absolute fwmark_absolute ipv6_absolute netmask_shared sync_failover unload_under_traffic -- "$@"
+run_cases cli_errors save_restore absolute_ends_at_t max_caps_renew max_caps_idle idle_trickle_keeps_silence_ends sixty_second_shrink_fixed renew_keeps_then_ends udp_absolute fwmark_absolute dr_absolute ipv6_absolute netmask_shared sync_failover unload_under_traffic -- "$@"
 summary
