@@ -7,6 +7,7 @@
 #   make ipvsadm         patched ipvsadm from the pristine upstream tarball
 #   make unit            user-space unit tests of the pure logic
 #   make check           everything: unit, build, ipvsadm, VM suite
+#   make check-debug     the VM suite on a KASAN/lockdep/kmemleak kernel
 #   make lab             interactive shell in the lab VM, modules loaded
 #   make install         modules (extra/), depmod, patched ipvsadm, man page
 
@@ -50,6 +51,9 @@ check:
 check-vm: modules ipvsadm
 	bash tests/run-vm.sh
 
+check-debug: ipvsadm
+	bash tests/check-debug.sh
+
 lab: modules ipvsadm
 	bash tools/lab/run.sh --interactive tests/lab-demo.sh --setup-only
 
@@ -70,4 +74,4 @@ dkms-add:
 	cp -r Kbuild dkms.conf ip_vs_*.c include $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
 	dkms add ipvs-ext/$(VERSION)
 
-.PHONY: all modules clean style ipvsadm unit check check-vm lab demo install dkms-add
+.PHONY: all modules clean style ipvsadm unit check check-vm check-debug lab demo install dkms-add

@@ -9,10 +9,16 @@ cd "$(dirname "$0")/.."
 SUITE=(tests/modules.sh tests/netlink.sh tests/ipvsadm.sh tests/persist.sh tests/reap.sh)
 [ $# -gt 0 ] && SUITE=("$@")
 
+# check-debug passes the kernel (KERNEL, read by run.sh), memory and
+# command line through the environment.
+extra=()
+[ -n "${LAB_MEM:-}" ] && extra+=(--mem "$LAB_MEM")
+[ -n "${LAB_APPEND:-}" ] && extra+=(--append "$LAB_APPEND")
+
 failed=()
 for t in "${SUITE[@]}"; do
 	echo "=== VM: $t"
-	if ! bash tools/lab/run.sh --timeout "${LAB_TIMEOUT:-600}" "$t"; then
+	if ! bash tools/lab/run.sh "${extra[@]}" --timeout "${LAB_TIMEOUT:-600}" "$t"; then
 		failed+=("$t")
 	fi
 done
