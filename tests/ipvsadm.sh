@@ -89,6 +89,26 @@ same_errors() {
 	compare "$ERRORS"
 }
 
+# -R of the same rules (stdin) gives the same tables and messages.
+same_restore() {
+	local rules a b which
+	rules="-A -t 192.0.2.10:80 -s wrr -p 120
+-a -t 192.0.2.10:80 -r 198.51.100.11:80 -m -w 2
+-A -u 192.0.2.10:53 -s rr
+-a -u 192.0.2.10:53 -r 198.51.100.12:53 -g
+-A -f 9 -s sh
+-a -t 192.0.2.99:1 -r 198.51.100.12"
+	for which in stock patched; do
+		ip netns exec "ns-$which" "$BIN/$which/ipvsadm" -C
+		ip netns exec "ns-$which" "$BIN/$which/ipvsadm" -R <<<"$rules" >"$BIN/$which.out" 2>&1
+		echo "rc=$?" >>"$BIN/$which.out"
+		ip netns exec "ns-$which" "$BIN/$which/ipvsadm" -Sn >>"$BIN/$which.out" 2>&1
+	done
+	a=$(cat "$BIN/stock.out")
+	b=$(cat "$BIN/patched.out")
+	[ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") >&2; fail "-R differs"; }
+}
+
 # Loaded extension modules change nothing for services without settings.
 same_with_modules_loaded() {
 	local m
@@ -131,5 +151,5 @@ for m in ip_vs_wrr ip_vs_sh ip_vs_lc ip_vs_wlc ip_vs_mh ip_vs_rr; do modprobe $m
 ip netns add ns-stock
 ip netns add ns-patched
 
-run_cases same_config same_errors same_with_modules_loaded module_missing -- "$@"
+run_cases same_config same_errors same_restore same_with_modules_loaded module_missing -- "$@"
 summary
