@@ -19,6 +19,7 @@
 #include <net/netns/generic.h>
 
 #include "include/ip_vs_ext.h"
+#include "include/ip_vs_syncookie_calc.h"
 
 struct ip_vs_syncookie_svc {
 	struct ip_vs_ext_svc	base;	/* must be first: freed through it */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvs-ext: the SYN-cookie proxy's pure logic: cookie encoding and check,
+ * TCP option parsing, option state in the timestamp, sequence translation.
+ *
+ * No kernel dependencies: compiled into ip_vs_syncookie and into the
+ * user-space unit test (tests/unit/test_syncookie_calc.c).  The keyed hash
+ * is the caller's (siphash with the netns secret in the kernel), so several
+ * directors sharing a secret validate each other's cookies.
+ *
+ * Cookie (the ISN of our SYN-ACK) = client ISN + (H ^ mss_idx), where H is
+ * the keyed hash of (tuple, client ISN, time slot): the low 3 bits carry the
+ * MSS index, the 29 others authenticate the tuple, the client's ISN and the
+ * slot (IP_VS_SC_SLOT_SECS long; the current and the previous slot are
+ * accepted).  When the client sent timestamps, window scale, SACK
+ * and ECN ride in the low 6 bits of our TSval, as the kernel's syncookies do.
+ */
+#ifndef _IP_VS_SYNCOOKIE_CALC_H
+#define _IP_VS_SYNCOOKIE_CALC_H
+
+/* User-space builds provide u64 and friends (tests/unit/kcompat.h). */
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif
+
+#define IP_VS_SC_SLOT_SECS	64
+#define IP_VS_SC_MSS_BITS	3
+#define IP_VS_SC_MSS_MASK	((1u << IP_VS_SC_MSS_BITS) - 1)
+
+/* MSS values a cookie can carry: what clients commonly send, ascending. */
+static const u16 ip_vs_sc_mss_table[1 << IP_VS_SC_MSS_BITS] = {
+	536, 1220, 1300, 1360, 1400, 1440, 1452, 1460,
+};
+
+/* The largest table value not above the client's MSS (536 at least). */
+static inline unsigned int ip_vs_sc_mss_index(u16 mss)
+{
+	unsigned int i;
+
+	for (i = IP_VS_SC_MSS_MASK; i > 0; i--)
+		if (ip_vs_sc_mss_table[i] <= mss)
+			return i;
+	return 0;
+}
+
+static inline u32 ip_vs_sc_cookie(u32 client_isn, u32 hash, unsigned int mss_idx)
+{
+	return client_isn + (hash ^ (mss_idx & IP_VS_SC_MSS_MASK));
+}
+
+/*
+ * Check the cookie of an ACK: @ack_seq - 1 is our ISN, @seq - 1 the
+ * client's.  @hash_now and @hash_prev are H(tuple, seq - 1, slot) for the
+ * current and the previous slot.  Returns the MSS index, or -1 if the cookie is invalid.
+ */
+static inline int ip_vs_sc_check(u32 seq, u32 ack_seq, u32 hash_now,
+				 u32 hash_prev)
+{
+	u32 v = (ack_seq - 1) - (seq - 1);
+
+	if ((v ^ hash_now) <= IP_VS_SC_MSS_MASK)
+		return (int)(v ^ hash_now);
+	if ((v ^ hash_prev) <= IP_VS_SC_MSS_MASK)
+		return (int)(v ^ hash_prev);
+	return -1;
+}
+
+/* What a SYN offered, and what we answer with. */
+struct ip_vs_sc_opts {
+	u16	mss;		/* 0: none */
+	u8	wscale;		/* valid if has_wscale */
+	u8	has_wscale:1,
+		sack_ok:1,
+		has_ts:1,
+		ecn:1;
+	u32	tsval;
+	u32	tsecr;
+};
+
+#define IP_VS_SC_TS_OPT_BITS	6
+#define IP_VS_SC_TS_OPT_MASK	((1u << IP_VS_SC_TS_OPT_BITS) - 1)
+#define IP_VS_SC_NO_WSCALE	0xf
+
+/*
+ * Parse the TCP options of a segment (@len bytes after the fixed header).
+ * Malformed options end the parse with what was read so far: 0 if the
+ * options are well formed, -1 otherwise (the caller may still use @o).
+ */
+static inline int ip_vs_sc_parse_opts(const u8 *p, unsigned int len,
+				      struct ip_vs_sc_opts *o)
+{
+	unsigned int i = 0, olen;
+
+	o->mss = 0;
+	o->wscale = 0;
+	o->has_wscale = 0;
+	o->sack_ok = 0;
+	o->has_ts = 0;
+	o->tsval = 0;
+	o->tsecr = 0;
+	while (i < len) {
+		switch (p[i]) {
+		case 0:		/* end of options */
+			return 0;
+		case 1:		/* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return -1;
+		olen = p[i + 1];
+		if (olen < 2 || i + olen > len)
+			return -1;
+		switch (p[i]) {
+		case 2:
+			if (olen == 4)
+				o->mss = (u16)(p[i + 2] << 8 | p[i + 3]);
+			break;
+		case 3:
+			if (olen == 3) {
+				o->wscale = p[i + 2] > 14 ? 14 : p[i + 2];
+				o->has_wscale = 1;
+			}
+			break;
+		case 4:
+			if (olen == 2)
+				o->sack_ok = 1;
+			break;
+		case 8:
+			if (olen == 10) {
+				o->has_ts = 1;
+				o->tsval = (u32)p[i + 2] << 24 | (u32)p[i + 3] << 16 |
+					   (u32)p[i + 4] << 8 | p[i + 5];
+				o->tsecr = (u32)p[i + 6] << 24 | (u32)p[i + 7] << 16 |
+					   (u32)p[i + 8] << 8 | p[i + 9];
+			}
+			break;
+		}
+		i += olen;
+	}
+	return 0;
+}
+
+/* Our TSval for the SYN-ACK: the clock with the offered options below. */
+static inline u32 ip_vs_sc_ts_encode(u32 now, const struct ip_vs_sc_opts *o)
+{
+	u32 bits = o->has_wscale ? o->wscale : IP_VS_SC_NO_WSCALE;
+
+	bits |= (u32)o->sack_ok << 4;
+	bits |= (u32)o->ecn << 5;
+	return (now & ~IP_VS_SC_TS_OPT_MASK) | bits;
+}
+
+/* The options of the SYN back from the TSecr of the ACK. */
+static inline void ip_vs_sc_ts_decode(u32 tsecr, struct ip_vs_sc_opts *o)
+{
+	u32 ws = tsecr & 0xf;
+
+	o->has_wscale = ws != IP_VS_SC_NO_WSCALE;
+	o->wscale = o->has_wscale ? (u8)ws : 0;
+	o->sack_ok = !!(tsecr & (1u << 4));
+	o->ecn = !!(tsecr & (1u << 5));
+}
+
+/*
+ * Sequence translation for a proxied connection: the client knows our
+ * cookie ISN, the server its own ISN; delta = server ISN - cookie ISN.
+ * Server->client sequence numbers lose delta, client->server
+ * acknowledgements (and SACK block edges) gain it.  Modular arithmetic:
+ * wrap-around needs no special case.
+ */
+static inline u32 ip_vs_sc_seq_to_client(u32 seq, u32 delta)
+{
+	return seq - delta;
+}
+
+static inline u32 ip_vs_sc_ack_to_server(u32 ack, u32 delta)
+{
+	return ack + delta;
+}
+
+/* seq a before seq b, modulo 2^32 */
+static inline int ip_vs_sc_before(u32 a, u32 b)
+{
+	return (int)(a - b) < 0;
+}
+
+/*
+ * A window the client is told, in the scale it was promised (@to_ws),
+ * from the real server's window in its own scale (@from_ws); never more
+ * than the server allows (rounded down), saturated at 16 bits.
+ */
+static inline u16 ip_vs_sc_rescale_window(u16 win, u8 from_ws, u8 to_ws)
+{
+	u64 bytes = (u64)win << from_ws;
+	u64 scaled = bytes >> to_ws;
+
+	return scaled > 0xffff ? 0xffff : (u16)scaled;
+}
+
+#endif /* _IP_VS_SYNCOOKIE_CALC_H */

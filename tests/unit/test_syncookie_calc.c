@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of include/ip_vs_syncookie_calc.h (the module's own copy). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "kcompat.h"
+#include "ip_vs_syncookie_calc.h"
+
+/* Stand-in for the keyed hash of (tuple, client ISN, slot): any mixing will do. */
+static u32 hh(u32 tuple, u32 slot)
+{
+	u64 x = ((u64)tuple << 32 | slot) * 0x9e3779b97f4a7c15ULL;
+
+	return (u32)(x >> 29) ^ (u32)x;
+}
+
+#define h(tuple, slot) hh((tuple) ^ (isn) * 0x85ebca6bu, (slot))
+
+static void roundtrip_every_mss(void **state)
+{
+	unsigned int idx;
+
+	for (idx = 0; idx <= IP_VS_SC_MSS_MASK; idx++) {
+		u32 isn = 0x12345678 + idx * 77777;
+		u32 cookie = ip_vs_sc_cookie(isn, h(1, 100), idx);
+
+		/* the ACK: seq = isn + 1, ack_seq = cookie + 1 */
+		assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(1, 100), h(1, 99)), idx);
+	}
+}
+
+static void slots_and_tuples(void **state)
+{
+	u32 isn = 1000, cookie = ip_vs_sc_cookie(isn, h(7, 50), 5);
+
+	/* next slot: the cookie's is now the previous one */
+	assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(7, 51), h(7, 50)), 5);
+	/* two slots later: rejected (replayed old cookie) */
+	assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(7, 52), h(7, 51)), -1);
+	/* another tuple (spoofed ACK): rejected */
+	assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(8, 50), h(8, 49)), -1);
+	/* an ACK whose client ISN is not the one the cookie was made for */
+	{
+		u32 good = isn;
+
+		isn = good + 1;
+		assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(7, 50), h(7, 49)), -1);
+		isn = good;
+	}
+
+}
+
+/* Guessing: of many random cookies, almost none pass. */
+static void forgery_is_rare(void **state)
+{
+	u32 i, passed = 0, isn = 0;
+
+	for (i = 0; i < 1000000; i++)
+		passed += ip_vs_sc_check(1, i * 2654435761u, h(3, 9), h(3, 8)) >= 0;
+	assert_true(passed <= 2);
+}
+
+static void sequence_wraps(void **state)
+{
+	u32 isn = 0xfffffffe, cookie = ip_vs_sc_cookie(isn, h(2, 2), 7);
+
+	assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(2, 2), h(2, 1)), 7);
+	/* server ISN 10, cookie near the top: delta wraps, translation holds */
+	u32 delta = 10 - 0xfffffff0u;
+
+	(void)isn;
+
+	assert_int_equal(ip_vs_sc_seq_to_client(10 + 5, delta), 0xfffffff0u + 5);
+	assert_int_equal(ip_vs_sc_ack_to_server(0xfffffff0u + 0x20, delta), 10 + 0x20);
+	assert_true(ip_vs_sc_before(0xfffffff0u, 5));
+	assert_false(ip_vs_sc_before(5, 0xfffffff0u));
+}
+
+static void mss_index(void **state)
+{
+	assert_int_equal(ip_vs_sc_mss_table[ip_vs_sc_mss_index(1460)], 1460);
+	assert_int_equal(ip_vs_sc_mss_table[ip_vs_sc_mss_index(9000)], 1460);
+	assert_int_equal(ip_vs_sc_mss_table[ip_vs_sc_mss_index(1448)], 1440);
+	assert_int_equal(ip_vs_sc_mss_table[ip_vs_sc_mss_index(100)], 536);
+}
+
+static void parse_linux_syn(void **state)
+{
+	/* mss 1460, sackOK, TS 0x01020304/0, nop, wscale 7 */
+	const u8 p[] = { 2, 4, 5, 180, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7 };
+	struct ip_vs_sc_opts o;
+
+	assert_int_equal(ip_vs_sc_parse_opts(p, sizeof(p), &o), 0);
+	assert_int_equal(o.mss, 1460);
+	assert_true(o.sack_ok);
+	assert_true(o.has_ts);
+	assert_int_equal(o.tsval, 0x01020304);
+	assert_true(o.has_wscale);
+	assert_int_equal(o.wscale, 7);
+}
+
+static void parse_malformed(void **state)
+{
+	struct ip_vs_sc_opts o;
+	const u8 zero_len[] = { 2, 4, 1, 0, 99, 0 };
+	const u8 too_long[] = { 3, 9, 7 };
+	const u8 truncated[] = { 1, 1, 2 };
+	const u8 eol[] = { 0, 2, 4, 5, 180 };
+	const u8 big_ws[] = { 3, 3, 200 };
+
+	assert_int_equal(ip_vs_sc_parse_opts(zero_len, sizeof(zero_len), &o), -1);
+	assert_int_equal(o.mss, 256);	/* what was read before the bad one */
+	assert_int_equal(ip_vs_sc_parse_opts(too_long, sizeof(too_long), &o), -1);
+	assert_false(o.has_wscale);
+	assert_int_equal(ip_vs_sc_parse_opts(truncated, sizeof(truncated), &o), -1);
+	assert_int_equal(ip_vs_sc_parse_opts(eol, sizeof(eol), &o), 0);
+	assert_int_equal(o.mss, 0);
+	assert_int_equal(ip_vs_sc_parse_opts(big_ws, sizeof(big_ws), &o), 0);
+	assert_int_equal(o.wscale, 14);
+	assert_int_equal(ip_vs_sc_parse_opts(NULL, 0, &o), 0);
+}
+
+static void timestamp_carries_options(void **state)
+{
+	struct ip_vs_sc_opts in = { .has_wscale = 1, .wscale = 9, .sack_ok = 1, .ecn = 0 };
+	struct ip_vs_sc_opts out = { 0 };
+	u32 ts = ip_vs_sc_ts_encode(0xabcdef00 | 0x3f, &in);
+
+	assert_int_equal(ts & ~IP_VS_SC_TS_OPT_MASK, 0xabcdef00);
+	ip_vs_sc_ts_decode(ts, &out);
+	assert_true(out.has_wscale);
+	assert_int_equal(out.wscale, 9);
+	assert_true(out.sack_ok);
+	assert_false(out.ecn);
+
+	in.has_wscale = 0;
+	in.sack_ok = 0;
+	in.ecn = 1;
+	ip_vs_sc_ts_decode(ip_vs_sc_ts_encode(0, &in), &out);
+	assert_false(out.has_wscale);
+	assert_false(out.sack_ok);
+	assert_true(out.ecn);
+}
+
+static void window_rescaling(void **state)
+{
+	/* server scale 7, client promised 2: 100 << 7 >> 2 = 3200 */
+	assert_int_equal(ip_vs_sc_rescale_window(100, 7, 2), 3200);
+	/* never more than the server allows: rounds down */
+	assert_int_equal(ip_vs_sc_rescale_window(3, 0, 1), 1);
+	/* saturates */
+	assert_int_equal(ip_vs_sc_rescale_window(0xffff, 14, 0), 0xffff);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(roundtrip_every_mss),
+		cmocka_unit_test(slots_and_tuples),
+		cmocka_unit_test(forgery_is_rare),
+		cmocka_unit_test(sequence_wraps),
+		cmocka_unit_test(mss_index),
+		cmocka_unit_test(parse_linux_syn),
+		cmocka_unit_test(parse_malformed),
+		cmocka_unit_test(timestamp_carries_options),
+		cmocka_unit_test(window_rescaling),
+	};
+
+	return cmocka_run_group_tests_name("syncookie_calc", tests, NULL, NULL);
+}
