@@ -5,6 +5,8 @@ families, well-formed or deliberately malformed, and prints the kernel's
 answer as "errno=<n> msg=<extack message>" (errno 0 on success).
 
 genl.py FAMILY CMD [ATTR...]
+genl.py fuzz COUNT SEED FAMILY...   random and malformed requests; prints
+                                    a histogram of the answers
   ATTR: TYPE:KIND:VALUE with KIND u8 u16 u32 be16 hex str, or
         TYPE:nest:{ATTR,ATTR,...} (nested, comma separated, no spaces)
   e.g.  genl.py IPVS_PERSIST 1 '1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}' 2:u8:2
@@ -100,9 +102,9 @@ def extack_msg(msg, flags):
     return ""
 
 
-def family_id(sock, name):
+def family_id(sock, name, seq=1):
     err, msg, payload = request(sock, GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
-                                attr(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0"), 1)
+                                attr(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0"), seq)
     if err:
         return None
     if payload is None:
@@ -116,7 +118,70 @@ def family_id(sock, name):
     return None
 
 
+def random_attrs(rnd, depth):
+    """A random attribute list: random types, lengths, nesting, garbage."""
+    out = b""
+    for _ in range(rnd.randrange(0, 6)):
+        atype = rnd.choice([0, 1, 2, 3, 4, 5, 6, 7, rnd.randrange(0, 1 << 15)])
+        if depth < 3 and rnd.random() < 0.3:
+            payload = random_attrs(rnd, depth + 1)
+            atype |= 0x8000
+        else:
+            payload = bytes(rnd.randrange(256) for _ in range(
+                rnd.choice([0, 1, 2, 3, 4, 8, 16, 17, rnd.randrange(0, 300)])))
+        a = attr(atype, payload)
+        if rnd.random() < 0.05:     # lie about the length
+            a = struct.pack("HH", rnd.randrange(0, 1 << 16), atype) + a[4:]
+        out += a
+    if rnd.random() < 0.05:
+        out += bytes(rnd.randrange(1, 4))   # trailing junk
+    return out
+
+
+def fuzz(count, seed, names):
+    import random
+    rnd = random.Random(seed)
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    sock.setsockopt(270, NETLINK_EXT_ACK, 1)
+    sock.settimeout(5)
+    sock.bind((0, 0))
+    fams = [f for f in (family_id(sock, n, 1 + k) for k, n in enumerate(names))
+            if f is not None]
+    if len(fams) != len(names):
+        print("fuzz: a family is missing")
+        return 1
+    hist = {}
+    for i in range(count):
+        fam = rnd.choice(fams)
+        cmd = rnd.randrange(0, 10)
+        flags = NLM_F_REQUEST | NLM_F_ACK
+        if rnd.random() < 0.2:
+            flags |= 0x300          # dump
+        body = struct.pack("BBH", cmd, rnd.choice([1, 1, 1, 0, 255]),
+                           rnd.choice([0, 0, 0, 1])) + random_attrs(rnd, 0)
+        msg = struct.pack("IHHII", 16 + len(body), fam, flags, 1000 + i, 0) + body
+        sock.send(msg)
+        # read until our ACK/error (dumps send data then NLMSG_DONE)
+        err = None
+        while err is None:
+            data = sock.recv(1 << 16)
+            off = 0
+            while off + 16 <= len(data):
+                length, mtype, _, mseq, _ = struct.unpack_from("IHHII", data, off)
+                if length < 16:
+                    break
+                if mseq == 1000 + i and mtype in (NLMSG_ERROR, 3):
+                    err = -struct.unpack_from("i", data, off + 16)[0] \
+                        if mtype == NLMSG_ERROR else 0
+                off += (length + 3) & ~3
+        hist[err] = hist.get(err, 0) + 1
+    print("fuzz: %d requests, answers by errno: %s" % (count, sorted(hist.items())))
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "fuzz":
+        return fuzz(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:])
     if len(sys.argv) < 3:
         print(__doc__)
         return 2

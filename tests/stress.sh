@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Abuse: random and malformed netlink requests, module load/unload while
+# floods and transfers run, namespaces with every extension configured
+# created and destroyed in a loop.  Pass = the right answers and a clean
+# kernel log (the lab fails the run on any oops, warning or leak report).
+# Runs in the lab guest: tools/lab/run.sh tests/stress.sh
+source "$(dirname "$0")/lib.sh"
+
+GENL="python3 $TESTS_DIR/genl.py"
+MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"
+SVC='1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}'
+
+genl_fuzz() {
+	local out
+	for m in $MODS; do modprobe $m || return 1; done
+	ipvs -A -t $VIP:90 -s rr -p 30 --persist-mode idle || return 1
+	out=$(d $GENL fuzz 4000 1 IPVS_PERSIST IPVS_SYNCOOKIE IPVS_REAP) ||
+		fail "fuzzer: $out" || return 1
+	log "  $out"
+	# still serving well-formed requests afterwards
+	assert_match "set after fuzzing" "^errno=0 " "$(d $GENL IPVS_PERSIST 1 "$SVC" 2:u8:2)" || return 1
+	assert_match "get after fuzzing" "^errno=0 " "$(d $GENL IPVS_PERSIST 2 "$SVC")" || return 1
+	ipvs -D -t $VIP:90
+}
+
+# 100 load/unload cycles of each module while a spoofed flood and
+# byte-checked transfers cross a NAT service (persist_ext: no service uses
+# its engine here, so it may go).
+load_unload_under_traffic() {
+	local flood xfer i m
+	reap_sysctls() { d sh -c 'echo conns >/proc/sys/net/ipv4/vs/reap_metric 2>/dev/null; echo 500 >/proc/sys/net/ipv4/vs/reap_conn_budget 2>/dev/null'; }
+	c timeout 120 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
+	flood=$!
+	(for i in $(seq 1 6); do c $TOOL xfer $VIP 80 --get 3000000 || exit 1; done) >"$LAB_TMP/xfers" 2>&1 &
+	xfer=$!
+	for i in $(seq 1 100); do
+		for m in $MODS; do modprobe $m || { fail "modprobe $m (cycle $i)"; break 2; }; done
+		reap_sysctls
+		for m in $MODS; do rmmod $m || { fail "rmmod $m (cycle $i)"; break 2; }; done
+	done
+	kill $flood 2>/dev/null
+	wait $flood 2>/dev/null
+	wait $xfer || fail "transfer failed: $(tail -2 "$LAB_TMP/xfers")" || return 1
+	assert_eq "transfers" 6 "$(grep -c ' ok$' "$LAB_TMP/xfers")" || return 1
+	[ "$i" = 100 ] || return 1
+	assert_eq "tcpfin after 100 reaper unloads" 120 \
+		"$(ipvs -L --timeout | awk '{ print $(NF - 1) }')"
+}
+
+# 100 namespaces: services with every extension configured, a few packets,
+# then the namespace goes.
+netns_churn() {
+	local i
+	for m in $MODS; do modprobe $m || return 1; done
+	for i in $(seq 1 100); do
+		ip netns add churn || return 1
+		ip -n churn link set lo up
+		ip -n churn addr add 192.0.2.10/32 dev lo
+		ip netns exec churn ipvsadm -A -t 192.0.2.10:80 -s rr -p 5 --persist-mode idle --persist-max 60 &&
+			ip netns exec churn ipvsadm -a -t 192.0.2.10:80 -r 192.0.2.10:8080 -m &&
+			ip netns exec churn ipvsadm -A -t 192.0.2.10:81 -s rr --syncookie off &&
+			ip netns exec churn sysctl -qw net.ipv4.vs.reap_metric=conns net.ipv4.vs.reap_conn_budget=10 ||
+			{ fail "configuring netns (cycle $i)"; ip netns del churn; return 1; }
+		ip netns exec churn timeout 1 hping3 -q -S -p 80 -i u1000 -c 30 --rand-source 192.0.2.10 \
+			>/dev/null 2>&1
+		ip netns del churn
+	done
+	# every namespace's state is freed: the modules unload
+	wait_for 30 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' ||
+		fail "modules still in use after the namespaces went"
+}
+
+cleanup() {
+	ip netns del churn 2>/dev/null
+	cleanup_nat
+	rm -rf "$LAB_TMP"
+}
+trap cleanup EXIT
+LAB_TMP=$(mktemp -d)
+modprobe ip_vs
+setup_nat || exit 1
+ipvs -A -t $VIP:80 -s rr
+ipvs -a -t $VIP:80 -r $RS1:80 -m
+ipvs -a -t $VIP:80 -r $RS2:80 -m
+
+run_cases genl_fuzz load_unload_under_traffic netns_churn -- "$@"
+summary
