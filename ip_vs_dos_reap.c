@@ -311,7 +311,8 @@ static enum ip_vs_reap_pkt ip_vs_reap_classify(int af, struct sk_buff *skb,
 
 	if (!ip_vs_fill_iph_skb(af, skb, false, iph))
 		return IP_VS_REAP_PKT_OTHER;
-	if (af == AF_INET && ip_is_fragment(ip_hdr(skb)))
+	/* non-first IPv6 fragments carry no ports (IPv4 arrives reassembled) */
+	if ((af == AF_INET && ip_is_fragment(ip_hdr(skb))) || iph->fragoffs)
 		return IP_VS_REAP_PKT_OTHER;
 	switch (iph->protocol) {
 	case IPPROTO_TCP: {

@@ -324,7 +324,8 @@ static unsigned int ip_vs_persist_hook(void *priv, struct sk_buff *skb,
 	if (iph.protocol != IPPROTO_TCP && iph.protocol != IPPROTO_UDP &&
 	    iph.protocol != IPPROTO_SCTP)
 		return NF_ACCEPT;
-	if (af == AF_INET && ip_is_fragment(ip_hdr(skb)))
+	/* non-first IPv6 fragments carry no ports (IPv4 arrives reassembled) */
+	if ((af == AF_INET && ip_is_fragment(ip_hdr(skb))) || iph.fragoffs)
 		return NF_ACCEPT;
 
 	cp = ip_vs_conn_in_get_proto(ipvs, af, skb, &iph);
