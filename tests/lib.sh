@@ -81,28 +81,26 @@ add_ns() {
 		net.ipv6.conf.default.accept_dad=0
 }
 
-# add_client NAME ADDR ADDR6: one more client on the director's client bridge.
-add_client() {
+# add_host NAME BRIDGE ADDR ADDR6 GW GW6: a namespace on a director bridge.
+add_host() {
 	add_ns "$1"
 	ip link add eth0 netns "$1" type veth peer name "v-$1" netns director
-	ip -n director link set "v-$1" master brc up
-	ip -n "$1" addr add "$2/24" dev eth0
-	ip -n "$1" addr add "$3/64" dev eth0 nodad
+	ip -n director link set "v-$1" master "$2" up
+	ip -n "$1" addr add "$3/24" dev eth0
+	ip -n "$1" addr add "$4/64" dev eth0 nodad
 	ip -n "$1" link set eth0 up
-	ip -n "$1" route add default via 192.0.2.1
-	ip -n "$1" -6 route add default via 2001:db8:1::1
+	ip -n "$1" route add default via "$5"
+	ip -n "$1" -6 route add default via "$6"
+}
+
+# add_client NAME ADDR ADDR6: one more client on the director's client bridge.
+add_client() {
+	add_host "$1" brc "$2" "$3" 192.0.2.1 2001:db8:1::1
 }
 
 # add_rs NAME ADDR ADDR6: a real server behind the director, serving NAME.
 add_rs() {
-	add_ns "$1"
-	ip link add eth0 netns "$1" type veth peer name "v-$1" netns director
-	ip -n director link set "v-$1" master brs up
-	ip -n "$1" addr add "$2/24" dev eth0
-	ip -n "$1" addr add "$3/64" dev eth0 nodad
-	ip -n "$1" link set eth0 up
-	ip -n "$1" route add default via 198.51.100.1
-	ip -n "$1" -6 route add default via 2001:db8:2::1
+	add_host "$1" brs "$2" "$3" 198.51.100.1 2001:db8:2::1
 	ip netns exec "$1" $TOOL serve --name "$1" --port 80 >/dev/null 2>&1 &
 	echo $! >>"$LAB_PIDS"
 }
