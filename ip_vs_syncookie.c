@@ -2,9 +2,21 @@
 /*
  * ip_vs_syncookie: SYN-cookie proxy for IPVS virtual services.
  *
- * This version holds the control plane only: per-service modes (off only;
- * on and auto are refused until the proxy lands), the shared cookie
- * secret, and the sysctls.  See the README's design section.
+ * A SYN to a cookie service that has no IPVS connection is answered from
+ * the VIP with a SYN-ACK whose ISN is a cookie and whose window is zero;
+ * nothing is kept.  An ACK whose cookie validates is rewritten in place
+ * into the client's SYN (its ISN, the options the cookie carried) and
+ * handed on to IPVS, which schedules it as any SYN (scheduler, persistence,
+ * weights) and forwards it to a masquerading real server.  The real
+ * server's SYN-ACK is turned into the client's window update, the module
+ * ACKs the server itself, and from then on translates sequence numbers,
+ * SACK blocks, timestamps and windows in both directions.
+ *
+ * The per-connection state hangs off the IPVS connection through an IPVS
+ * application helper bound to the service's port (cp->app_data): IPVS calls
+ * it for every packet of a masquerading connection and frees it with the
+ * connection.  See the README's design section for the hooks and their
+ * priorities.
  */
 
 #define KMSG_COMPONENT "IPVS"
@@ -12,23 +24,88 @@
 
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/proc_fs.h>
 #include <linux/random.h>
+#include <linux/seq_file.h>
 #include <linux/siphash.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
 #include <net/genetlink.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
 #include <net/ip_vs.h>
+#include <net/ipv6.h>
 #include <net/netns/generic.h>
+#include <net/route.h>
+#include <net/tcp.h>
 
 #include "include/ip_vs_ext.h"
 #include "include/ip_vs_syncookie_calc.h"
 
+static unsigned int slot_secs = IP_VS_SC_SLOT_SECS;
+
+static int slot_secs_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err = kstrtouint(val, 0, &v);
+
+	if (err)
+		return err;
+	if (v < 1 || v > IP_VS_SC_SLOT_SECS)
+		return -EINVAL;
+	WRITE_ONCE(slot_secs, v);
+	return 0;
+}
+
+static const struct kernel_param_ops slot_secs_ops = {
+	.set	= slot_secs_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(slot_secs, &slot_secs_ops, &slot_secs, 0644);
+MODULE_PARM_DESC(slot_secs,
+		 "cookie time slot in seconds (1-64, default 64); a cookie is valid in its slot and the next");
+
+/* What /proc/net/stat/ip_vs_syncookie shows, per CPU. */
+enum {
+	SC_SYN_RECEIVED,	/* SYNs to a cookie service without a connection */
+	SC_COOKIES_SENT,
+	SC_COOKIES_VALID,
+	SC_COOKIES_INVALID,
+	SC_PROXIED,		/* real server answered: connection relayed */
+	SC_SYN_RETRIES,		/* SYNs sent to a real server again */
+	SC_RESETS,		/* clients reset: server refused or silent */
+	SC_HELD,		/* client data held until the server answered */
+	SC_ACK_DROPPED,		/* client segments dropped before that */
+	SC_NONAT,		/* validated, but IPVS chose a non-NAT server */
+	SC_NSTATS,
+};
+
+struct ip_vs_sc_cpu_stats {
+	unsigned int	c[SC_NSTATS];
+};
+
 struct ip_vs_syncookie_svc {
 	struct ip_vs_ext_svc	base;	/* must be first: freed through it */
 	u8			mode;
+	u16			rs_mss;	/* smallest real-server MSS seen; 0: none */
+	/* auto mode: SYNs in the current one-second window */
+	unsigned long		win_start;
+	atomic_t		win_syns;
+	unsigned long		engaged_until;
+	atomic64_t		cnt[IPVS_SYNCOOKIE_STATS_MAX + 1];
 };
 
 struct ip_vs_syncookie_net {
 	struct ip_vs_ext_svc_table svcs;
+	struct net		*net;
 	siphash_key_t		secret;	/* written under svcs.lock */
+	struct ip_vs_sc_cpu_stats __percpu *stats;
+	struct ip_vs_app	*app;	/* our helper in this netns; svcs.lock */
+	unsigned long		*app_ports;	/* ports it is bound to; svcs.lock */
 	int			sysctl_threshold;	/* SYNs per second */
 	int			sysctl_off_delay;	/* seconds */
 	int			sysctl_syn_retries;
@@ -41,6 +118,1046 @@ static unsigned int ip_vs_syncookie_net_id __read_mostly;
 static inline struct ip_vs_syncookie_net *ip_vs_syncookie_pernet(struct net *net)
 {
 	return net_generic(net, ip_vs_syncookie_net_id);
+}
+
+static void ip_vs_sc_stat(struct ip_vs_syncookie_net *cn, int what)
+{
+	this_cpu_inc(cn->stats->c[what]);
+}
+
+static void ip_vs_sc_svc_count(struct ip_vs_syncookie_svc *cs, int what)
+{
+	atomic64_inc(&cs->cnt[what]);
+}
+
+/*
+ * Per proxied connection, in cp->app_data.  The handshake fields are
+ * written under @lock while @state is WAIT and read-only once it is EST
+ * (published with release/acquire), so relaying needs no lock.
+ */
+enum {
+	IP_VS_SC_WAIT,		/* SYN sent to the real server */
+	IP_VS_SC_EST,		/* relaying */
+	IP_VS_SC_DEAD,		/* reset: drop the rest */
+};
+
+#define IP_VS_SC_MAX_HELD	8
+
+struct ip_vs_sc_conn {
+	spinlock_t		lock;		/* handshake fields, state */
+	refcount_t		refcnt;		/* the connection's, the timer's */
+	struct ip_vs_conn	*cp;		/* NULL once IPVS let it go */
+	struct net		*net;
+	struct sk_buff		*syn;		/* the rewritten SYN, until IPVS took it */
+	struct timer_list	timer;		/* SYN retries */
+	struct sk_buff_head	held;
+	union nf_inet_addr	caddr, vaddr;
+	__be16			cport, vport;
+	u16			af;
+	u8			state;
+	u8			retries;
+	u16			client_mss;
+	u16			client_win;	/* window field of the client's ACK */
+	u8			client_ws;	/* valid if ws_on */
+	u8			server_ws;	/* valid if server_ws_on */
+	u8			ws_on:1,	/* client offered window scaling */
+				server_ws_on:1,
+				sack_on:1,
+				ts_on:1,	/* client offered timestamps */
+				server_ts_on:1;
+	u32			client_isn;
+	u32			cookie_isn;
+	u32			server_isn;
+	u32			delta;		/* server ISN - cookie ISN */
+	u32			client_tsval;	/* TSval of the client's ACK */
+	u32			our_tsval;	/* TSval of our SYN-ACK (echoed) */
+	u32			ts_off;		/* server TSval - our TSval */
+};
+
+/*
+ * The connection being opened on this CPU: set by the LOCAL_IN hook right
+ * before IPVS schedules the rewritten SYN, taken by init_conn when IPVS
+ * creates the masquerading connection, in the same softirq.  Anything left
+ * over at the next packet was not taken (no server, dropped, or non-NAT).
+ */
+static DEFINE_PER_CPU(struct ip_vs_sc_conn *, ip_vs_sc_pending);
+
+static void ip_vs_sc_conn_put(struct ip_vs_sc_conn *sc)
+{
+	if (refcount_dec_and_test(&sc->refcnt)) {
+		skb_queue_purge(&sc->held);
+		kfree(sc);
+	}
+}
+
+static void ip_vs_sc_pending_drop(void)
+{
+	struct ip_vs_sc_conn *sc = this_cpu_xchg(ip_vs_sc_pending, NULL);
+
+	if (sc)
+		ip_vs_sc_conn_put(sc);
+}
+
+/* Cookies are keyed by the netns secret, not the host TCP stack's. */
+static u32 ip_vs_sc_hash(struct ip_vs_syncookie_net *cn, int af,
+			 const union nf_inet_addr *saddr,
+			 const union nf_inet_addr *daddr,
+			 __be16 sport, __be16 dport, u32 isn, u32 slot)
+{
+	struct {
+		union nf_inet_addr	s, d;
+		__be16			sp, dp;
+		u32			isn, slot;
+	} __aligned(SIPHASH_ALIGNMENT) in;
+
+	memset(&in, 0, sizeof(in));
+	if (af == AF_INET6) {
+		in.s.in6 = saddr->in6;
+		in.d.in6 = daddr->in6;
+	} else {
+		in.s.ip = saddr->ip;
+		in.d.ip = daddr->ip;
+	}
+	in.sp = sport;
+	in.dp = dport;
+	in.isn = isn;
+	in.slot = slot;
+	return (u32)siphash(&in, sizeof(in), &cn->secret);
+}
+
+/* Wall clock: directors sharing a secret agree on it (NTP). */
+static u32 ip_vs_sc_slot(void)
+{
+	return (u32)(ktime_get_real_seconds() / READ_ONCE(slot_secs));
+}
+
+static u32 ip_vs_sc_now_ms(void)
+{
+	return (u32)ktime_to_ms(ktime_get_real());
+}
+
+/*
+ * A TCP segment the director originates: the SYN-ACK and resets to a
+ * client (from the VIP), the SYN and ACK to a real server (from the
+ * client's address, as IPVS's masquerading would have sent them).
+ */
+static struct sk_buff *ip_vs_sc_build(struct net *net, int af,
+				      const union nf_inet_addr *saddr,
+				      const union nf_inet_addr *daddr,
+				      __be16 sport, __be16 dport, u32 seq,
+				      u32 ack, u8 flags, u16 win,
+				      const u8 *opts, unsigned int optlen)
+{
+	unsigned int nhlen = af == AF_INET6 ? sizeof(struct ipv6hdr) :
+					       sizeof(struct iphdr);
+	unsigned int tcplen = sizeof(struct tcphdr) + optlen;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	__wsum csum;
+
+	skb = alloc_skb(LL_MAX_HEADER + nhlen + tcplen, GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_reset_network_header(skb);
+	if (af == AF_INET6) {
+		struct ipv6hdr *ip6h = skb_put(skb, nhlen);
+
+		ip6_flow_hdr(ip6h, 0, 0);
+		ip6h->payload_len = htons(tcplen);
+		ip6h->nexthdr = IPPROTO_TCP;
+		ip6h->hop_limit = READ_ONCE(net->ipv6.devconf_all->hop_limit);
+		ip6h->saddr = saddr->in6;
+		ip6h->daddr = daddr->in6;
+		skb->protocol = htons(ETH_P_IPV6);
+	} else {
+		struct iphdr *iph = skb_put(skb, nhlen);
+
+		iph->version = 4;
+		iph->ihl = nhlen / 4;
+		iph->tos = 0;
+		iph->tot_len = htons(nhlen + tcplen);
+		iph->id = 0;
+		iph->frag_off = htons(IP_DF);
+		iph->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+		iph->protocol = IPPROTO_TCP;
+		iph->saddr = saddr->ip;
+		iph->daddr = daddr->ip;
+		ip_send_check(iph);
+		skb->protocol = htons(ETH_P_IP);
+	}
+	skb_set_transport_header(skb, nhlen);
+	th = skb_put_zero(skb, tcplen);
+	th->source = sport;
+	th->dest = dport;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	tcp_flag_byte(th) = flags;
+	th->doff = tcplen / 4;
+	th->window = htons(win);
+	memcpy(th + 1, opts, optlen);
+	csum = csum_partial(th, tcplen, 0);
+	if (af == AF_INET6)
+		th->check = csum_ipv6_magic(&saddr->in6, &daddr->in6, tcplen,
+					    IPPROTO_TCP, csum);
+	else
+		th->check = tcp_v4_check(tcplen, saddr->ip, daddr->ip, csum);
+	skb->ip_summed = CHECKSUM_NONE;
+	return skb;
+}
+
+/* Route and send; a non-local source is the client's (see above). */
+static void ip_vs_sc_xmit(struct net *net, int af, struct sk_buff *skb,
+			  const union nf_inet_addr *saddr,
+			  const union nf_inet_addr *daddr)
+{
+	skb_dst_drop(skb);
+	if (af == AF_INET6) {
+		struct flowi6 fl6 = {
+			.daddr		= daddr->in6,
+			.saddr		= saddr->in6,
+			.flowi6_proto	= IPPROTO_TCP,
+			.flowi6_flags	= FLOWI_FLAG_ANYSRC,
+		};
+		struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+
+		if (dst->error) {
+			dst_release(dst);
+			kfree_skb(skb);
+			return;
+		}
+		skb_dst_set(skb, dst);
+		ip6_local_out(net, NULL, skb);
+	} else {
+		struct flowi4 fl4 = {
+			.daddr		= daddr->ip,
+			.saddr		= saddr->ip,
+			.flowi4_proto	= IPPROTO_TCP,
+			.flowi4_flags	= FLOWI_FLAG_ANYSRC,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt)) {
+			kfree_skb(skb);
+			return;
+		}
+		skb_dst_set(skb, &rt->dst);
+		ip_local_out(net, NULL, skb);
+	}
+}
+
+static void ip_vs_sc_send(struct net *net, int af,
+			  const union nf_inet_addr *saddr,
+			  const union nf_inet_addr *daddr, __be16 sport,
+			  __be16 dport, u32 seq, u32 ack, u8 flags, u16 win,
+			  const u8 *opts, unsigned int optlen)
+{
+	struct sk_buff *skb = ip_vs_sc_build(net, af, saddr, daddr, sport,
+					     dport, seq, ack, flags, win, opts,
+					     optlen);
+
+	if (skb)
+		ip_vs_sc_xmit(net, af, skb, saddr, daddr);
+}
+
+/* Reset the client of a connection that will not be relayed. */
+static void ip_vs_sc_reset_client(const struct ip_vs_sc_conn *sc)
+{
+	ip_vs_sc_send(sc->net, sc->af, &sc->vaddr, &sc->caddr, sc->vport,
+		      sc->cport, sc->cookie_isn + 1, sc->client_isn + 1,
+		      TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
+}
+
+/* The client's window, told to the server in the server's scale. */
+static u16 ip_vs_sc_client_win(const struct ip_vs_sc_conn *sc, u16 win)
+{
+	if (sc->ws_on && !sc->server_ws_on)
+		return ip_vs_sc_rescale_window(win, sc->client_ws, 0);
+	return win;
+}
+
+/* The SYN to the real server, sent again: what IPVS's NAT made of ours. */
+static void ip_vs_sc_send_syn(const struct ip_vs_sc_conn *sc,
+			      const struct ip_vs_conn *cp)
+{
+	u8 opts[IP_VS_SC_OPTS_MAX];
+	unsigned int n;
+
+	n = ip_vs_sc_put_opts(opts, sc->client_mss, sc->ts_on, sc->client_tsval,
+			      0, sc->ws_on, sc->client_ws, sc->sack_on);
+	ip_vs_sc_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
+		      cp->dport, sc->client_isn, 0, TCPHDR_SYN,
+		      ip_vs_sc_rescale_window(sc->client_win,
+					      sc->ws_on ? sc->client_ws : 0, 0),
+		      opts, n);
+}
+
+/* The third ACK of the real server's handshake, on the client's behalf. */
+static void ip_vs_sc_ack_server(const struct ip_vs_sc_conn *sc,
+				const struct ip_vs_conn *cp, u32 server_tsval)
+{
+	u8 opts[IP_VS_SC_OPTS_MAX];
+	unsigned int n;
+
+	n = ip_vs_sc_put_opts(opts, 0, sc->ts_on && sc->server_ts_on,
+			      sc->client_tsval, server_tsval, 0, 0, 0);
+	ip_vs_sc_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
+		      cp->dport, sc->client_isn + 1, sc->server_isn + 1,
+		      TCPHDR_ACK, ip_vs_sc_client_win(sc, sc->client_win),
+		      opts, n);
+}
+
+static void ip_vs_sc_timer(struct timer_list *t)
+{
+	struct ip_vs_sc_conn *sc = from_timer(sc, t, timer);
+	struct ip_vs_syncookie_net *cn;
+	struct ip_vs_conn *cp;
+	bool rearmed = false;
+
+	/* IPVS disabled: the netns is going, and our state with it */
+	rcu_read_lock();
+	spin_lock_bh(&sc->lock);
+	cp = sc->cp;
+	if (cp && sc->state == IP_VS_SC_WAIT && READ_ONCE(cp->ipvs->enable)) {
+		cn = ip_vs_syncookie_pernet(sc->net);
+		if (sc->retries < READ_ONCE(cn->sysctl_syn_retries)) {
+			sc->retries++;
+			ip_vs_sc_send_syn(sc, cp);
+			ip_vs_sc_stat(cn, SC_SYN_RETRIES);
+			mod_timer(&sc->timer, jiffies + (HZ << sc->retries));
+			rearmed = true;
+		} else {
+			sc->state = IP_VS_SC_DEAD;
+			ip_vs_sc_reset_client(sc);
+			ip_vs_sc_stat(cn, SC_RESETS);
+			/* IPVS frees it (and us) from its own timer */
+			mod_timer_pending(&cp->timer, jiffies);
+		}
+	}
+	spin_unlock_bh(&sc->lock);
+	rcu_read_unlock();
+	if (!rearmed)
+		ip_vs_sc_conn_put(sc);
+}
+
+/*
+ * Incremental checksum updates: pseudohdr false leaves a CHECKSUM_PARTIAL
+ * header alone, as it must (the sum there covers the pseudo-header only).
+ */
+static void ip_vs_sc_set32(struct sk_buff *skb, struct tcphdr *th,
+			   __be32 *field, __be32 to)
+{
+	inet_proto_csum_replace4(&th->check, skb, *field, to, false);
+	*field = to;
+}
+
+/*
+ * Translate the options of a relayed segment; the header up to its end is
+ * writable.  The options start 4-byte aligned, so a sum over them is a
+ * sum of the header's 16-bit words.
+ */
+static void ip_vs_sc_mangle_opts(struct sk_buff *skb, struct tcphdr *th,
+				 u32 sack_add, u32 tsval_sub, u32 tsecr_add,
+				 bool strip)
+{
+	unsigned int len = th->doff * 4 - sizeof(*th);
+	u8 *p = (u8 *)(th + 1);
+	__wsum before;
+
+	if (!len)
+		return;
+	before = csum_partial(p, len, 0);
+	if (strip)
+		ip_vs_sc_strip_syn_opts(p, len);
+	ip_vs_sc_xlate_opts(p, len, sack_add, tsval_sub, tsecr_add);
+	inet_proto_csum_replace_by_diff(&th->check, skb,
+					csum_sub(csum_partial(p, len, 0), before),
+					false, false);
+}
+
+/* Client to server, once relaying. */
+static void ip_vs_sc_xlate_in(const struct ip_vs_sc_conn *sc,
+			      struct sk_buff *skb, struct tcphdr *th)
+{
+	if (th->ack)
+		ip_vs_sc_set32(skb, th, &th->ack_seq,
+			       htonl(ip_vs_sc_ack_to_server(ntohl(th->ack_seq),
+							    sc->delta)));
+	if (sc->ws_on && !sc->server_ws_on && !th->syn) {
+		__be16 win = htons(ip_vs_sc_client_win(sc, ntohs(th->window)));
+
+		inet_proto_csum_replace2(&th->check, skb, th->window, win, false);
+		th->window = win;
+	}
+	if (sc->sack_on || sc->ts_on)
+		ip_vs_sc_mangle_opts(skb, th, sc->delta, 0, sc->ts_off, false);
+}
+
+/*
+ * Server to client.  The client was promised IP_VS_SC_WSCALE (or no
+ * scaling) before the server's scale was known: windows are rescaled,
+ * rounded down, so the client is never told more than the server allows.
+ */
+static void ip_vs_sc_xlate_out(const struct ip_vs_sc_conn *sc,
+			       struct sk_buff *skb, struct tcphdr *th,
+			       bool synack)
+{
+	u8 from = synack || !sc->server_ws_on ? 0 : sc->server_ws;
+	u8 to = sc->ws_on ? IP_VS_SC_WSCALE : 0;
+	__be32 *word = &tcp_flag_word(th);
+	__be32 old = *word;
+
+	ip_vs_sc_set32(skb, th, &th->seq,
+		       htonl(ip_vs_sc_seq_to_client(ntohl(th->seq), sc->delta)));
+	if (synack)
+		th->syn = 0;
+	if (from != to)
+		th->window = htons(ip_vs_sc_rescale_window(ntohs(th->window),
+							   from, to));
+	if (*word != old)
+		inet_proto_csum_replace4(&th->check, skb, old, *word, false);
+	if (sc->ts_on || synack)
+		ip_vs_sc_mangle_opts(skb, th, 0, sc->ts_off, 0, synack);
+}
+
+/*
+ * Recompute the TCP checksum of a linear segment we send ourselves (a
+ * held client segment, now addressed to the real server).
+ */
+static void ip_vs_sc_full_csum(struct sk_buff *skb, int af, unsigned int thoff)
+{
+	unsigned int len = skb->len - thoff;
+	struct tcphdr *th = (struct tcphdr *)(skb->data + thoff);
+	__wsum csum;
+
+	th->check = 0;
+	csum = skb_checksum(skb, thoff, len, 0);
+	if (af == AF_INET6)
+		th->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
+					    &ipv6_hdr(skb)->daddr, len,
+					    IPPROTO_TCP, csum);
+	else
+		th->check = tcp_v4_check(len, ip_hdr(skb)->saddr,
+					 ip_hdr(skb)->daddr, csum);
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+/* Data the client sent before the server answered, now in order. */
+static void ip_vs_sc_deliver_held(struct ip_vs_sc_conn *sc,
+				  const struct ip_vs_conn *cp,
+				  struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(q))) {
+		unsigned int thoff = skb_transport_offset(skb);
+		struct tcphdr *th = (struct tcphdr *)(skb->data + thoff);
+
+		ip_vs_sc_xlate_in(sc, skb, th);
+		th->dest = cp->dport;
+		if (sc->af == AF_INET6) {
+			ipv6_hdr(skb)->daddr = cp->daddr.in6;
+		} else {
+			ip_hdr(skb)->daddr = cp->daddr.ip;
+			ip_send_check(ip_hdr(skb));
+		}
+		ip_vs_sc_full_csum(skb, sc->af, thoff);
+		ip_vs_sc_xmit(sc->net, sc->af, skb, &sc->caddr, &cp->daddr);
+	}
+}
+
+/* Learn the real servers' MSS, for the SYN-ACKs of later clients. */
+static void ip_vs_sc_learn(struct ip_vs_syncookie_net *cn,
+			   const struct ip_vs_conn *cp, u16 mss)
+{
+	struct ip_vs_dest *dest = cp->dest;
+	struct ip_vs_service *svc;
+	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+
+	if (!dest)
+		return;
+	svc = rcu_dereference(dest->svc);
+	if (!svc)
+		return;
+	ip_vs_ext_svc_key_of(&key, svc);
+	s = ip_vs_ext_svc_find(&cn->svcs, &key);
+	if (!s)
+		return;
+	cs = container_of(s, struct ip_vs_syncookie_svc, base);
+	if (mss && (!READ_ONCE(cs->rs_mss) || mss < READ_ONCE(cs->rs_mss)))
+		WRITE_ONCE(cs->rs_mss, mss);
+	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_PROXIED);
+}
+
+/*
+ * The real server's SYN-ACK: complete its handshake for the client, send
+ * what the client sent meanwhile, and let IPVS pass the segment on as the
+ * client's window update.  Called under sc->lock.
+ */
+static void ip_vs_sc_server_synack(struct ip_vs_sc_conn *sc,
+				   struct ip_vs_conn *cp, struct sk_buff *skb,
+				   struct tcphdr *th)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(sc->net);
+	struct sk_buff_head q;
+	struct ip_vs_sc_opts o;
+
+	ip_vs_sc_parse_opts((u8 *)(th + 1), th->doff * 4 - sizeof(*th), &o);
+	sc->server_isn = ntohl(th->seq);
+	sc->delta = sc->server_isn - sc->cookie_isn;
+	sc->server_ws_on = o.has_wscale;
+	sc->server_ws = o.wscale;
+	sc->server_ts_on = o.has_ts;
+	sc->ts_off = sc->ts_on && o.has_ts ? o.tsval - sc->our_tsval : 0;
+	ip_vs_sc_ack_server(sc, cp, o.tsval);
+	__skb_queue_head_init(&q);
+	skb_queue_splice_init(&sc->held, &q);
+	/* relaying from here: the fields above are final */
+	smp_store_release(&sc->state, IP_VS_SC_EST);
+	ip_vs_sc_deliver_held(sc, cp, &q);
+	ip_vs_sc_learn(cn, cp, o.mss);
+	ip_vs_sc_stat(cn, SC_PROXIED);
+	ip_vs_sc_xlate_out(sc, skb, th, true);
+}
+
+/* Make the TCP header up to its options writable; NULL if malformed. */
+static struct tcphdr *ip_vs_sc_writable_th(struct sk_buff *skb,
+					   unsigned int thoff)
+{
+	struct tcphdr *th = (struct tcphdr *)(skb->data + thoff);
+	unsigned int hl = th->doff * 4;
+
+	if (hl < sizeof(*th) || skb_ensure_writable(skb, thoff + hl))
+		return NULL;
+	return (struct tcphdr *)(skb->data + thoff);
+}
+
+/* Real server to client (IPVS's output path, before it restores the VIP). */
+static int ip_vs_sc_pkt_out(struct ip_vs_app *app, struct ip_vs_conn *cp,
+			    struct sk_buff *skb, int *diff,
+			    struct ip_vs_iphdr *ipvsh)
+{
+	struct ip_vs_sc_conn *sc = cp->app_data;
+	struct tcphdr *th;
+	int ret = 0;
+
+	*diff = 0;
+	if (!sc)
+		return 1;
+	th = ip_vs_sc_writable_th(skb, ipvsh->len);
+	if (!th)
+		return 0;
+	/* pairs with the release in ip_vs_sc_server_synack */
+	if (smp_load_acquire(&sc->state) == IP_VS_SC_EST && !th->syn) {
+		ip_vs_sc_xlate_out(sc, skb, th, false);
+		return 1;
+	}
+
+	spin_lock_bh(&sc->lock);
+	switch (sc->state) {
+	case IP_VS_SC_WAIT:
+		if (th->syn && th->ack &&
+		    ntohl(th->ack_seq) == sc->client_isn + 1) {
+			ip_vs_sc_server_synack(sc, cp, skb, th);
+			ret = 1;
+		} else if (th->rst) {
+			/* refused: reset the client, in its sequence space */
+			sc->state = IP_VS_SC_DEAD;
+			ip_vs_sc_set32(skb, th, &th->seq, htonl(sc->cookie_isn + 1));
+			ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_RESETS);
+			ret = 1;
+		}
+		break;
+	case IP_VS_SC_EST:
+		/* the SYN-ACK again: our ACK was lost */
+		if (th->syn && th->ack &&
+		    ntohl(th->seq) == sc->server_isn) {
+			struct ip_vs_sc_opts o;
+
+			ip_vs_sc_parse_opts((u8 *)(th + 1),
+					    th->doff * 4 - sizeof(*th), &o);
+			ip_vs_sc_ack_server(sc, cp, o.tsval);
+		}
+		break;
+	}
+	spin_unlock_bh(&sc->lock);
+	return ret;
+}
+
+/* Client to real server (IPVS's input path, before it NATs). */
+static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
+			   struct sk_buff *skb, int *diff,
+			   struct ip_vs_iphdr *ipvsh)
+{
+	struct ip_vs_sc_conn *sc = cp->app_data;
+	struct ip_vs_syncookie_net *cn;
+	unsigned int thoff = ipvsh->len;
+	struct tcphdr *th;
+	int ret = 0;
+
+	*diff = 0;
+	if (!sc)
+		return 1;
+	th = ip_vs_sc_writable_th(skb, thoff);
+	if (!th)
+		return 0;
+	/* pairs with the release in ip_vs_sc_server_synack */
+	if (smp_load_acquire(&sc->state) == IP_VS_SC_EST) {
+		if (th->syn)
+			return 0;
+		ip_vs_sc_xlate_in(sc, skb, th);
+		return 1;
+	}
+
+	cn = ip_vs_syncookie_pernet(sc->net);
+	spin_lock_bh(&sc->lock);
+	if (sc->state == IP_VS_SC_WAIT) {
+		if (th->syn && !th->ack && ntohl(th->seq) == sc->client_isn) {
+			/* our SYN on its way to the server */
+			ret = 1;
+		} else if (th->rst) {
+			sc->state = IP_VS_SC_DEAD;
+			ret = 1;
+		} else if (skb->len > thoff + th->doff * 4 && !skb_is_gso(skb) &&
+			   skb_queue_len(&sc->held) < IP_VS_SC_MAX_HELD) {
+			struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
+
+			if (copy) {
+				nf_reset_ct(copy);
+				skb_set_transport_header(copy, thoff);
+				__skb_queue_tail(&sc->held, copy);
+				ip_vs_sc_stat(cn, SC_HELD);
+			}
+		} else {
+			ip_vs_sc_stat(cn, SC_ACK_DROPPED);
+		}
+	} else if (sc->state == IP_VS_SC_EST) {
+		if (!th->syn) {
+			ip_vs_sc_xlate_in(sc, skb, th);
+			ret = 1;
+		}
+	}
+	spin_unlock_bh(&sc->lock);
+	return ret;
+}
+
+static bool ip_vs_sc_tuple_eq(const struct ip_vs_sc_conn *sc,
+			      const struct ip_vs_conn *cp)
+{
+	return sc->net == cp->ipvs->net && sc->af == cp->af &&
+	       sc->cport == cp->cport && sc->vport == cp->vport &&
+	       ip_vs_addr_equal(sc->af, &sc->caddr, &cp->caddr) &&
+	       ip_vs_addr_equal(sc->af, &sc->vaddr, &cp->vaddr);
+}
+
+/*
+ * IPVS made a masquerading connection on one of our ports: if it is the
+ * one the LOCAL_IN hook just validated, it is proxied.
+ */
+static int ip_vs_sc_init_conn(struct ip_vs_app *app, struct ip_vs_conn *cp)
+{
+	struct ip_vs_sc_conn *sc;
+
+	/* connections from the sync daemon are made in process context */
+	if (!in_softirq())
+		return 0;
+	sc = this_cpu_read(ip_vs_sc_pending);
+	if (!sc || !ip_vs_sc_tuple_eq(sc, cp))
+		return 0;
+	this_cpu_write(ip_vs_sc_pending, NULL);
+	sc->syn = NULL;
+	sc->cp = cp;
+	cp->app_data = sc;
+	/* the pending reference becomes the connection's; one for the timer */
+	refcount_inc(&sc->refcnt);
+	mod_timer(&sc->timer, jiffies + HZ);
+	return 0;
+}
+
+static int ip_vs_sc_done_conn(struct ip_vs_app *app, struct ip_vs_conn *cp)
+{
+	struct ip_vs_sc_conn *sc = cp->app_data;
+
+	if (!sc)
+		return 0;
+	cp->app_data = NULL;
+	spin_lock_bh(&sc->lock);
+	sc->cp = NULL;
+	spin_unlock_bh(&sc->lock);
+	if (del_timer_sync(&sc->timer))
+		ip_vs_sc_conn_put(sc);
+	ip_vs_sc_conn_put(sc);
+	return 0;
+}
+
+static struct ip_vs_app ip_vs_sc_app = {
+	.name		= "syncookie",
+	.type		= 0,
+	.protocol	= IPPROTO_TCP,
+	.module		= THIS_MODULE,
+	.incs_list	= LIST_HEAD_INIT(ip_vs_sc_app.incs_list),
+	.init_conn	= ip_vs_sc_init_conn,
+	.done_conn	= ip_vs_sc_done_conn,
+	.pkt_out	= ip_vs_sc_pkt_out,
+	.pkt_in		= ip_vs_sc_pkt_in,
+};
+
+/* auto: engaged while SYNs without a connection exceed the threshold. */
+static bool ip_vs_sc_engaged(struct ip_vs_syncookie_net *cn,
+			     struct ip_vs_syncookie_svc *cs, bool count)
+{
+	unsigned long now = jiffies;
+
+	if (count) {
+		if (time_after_eq(now, READ_ONCE(cs->win_start) + HZ)) {
+			WRITE_ONCE(cs->win_start, now);
+			atomic_set(&cs->win_syns, 0);
+		}
+		if (atomic_inc_return(&cs->win_syns) >
+		    READ_ONCE(cn->sysctl_threshold))
+			WRITE_ONCE(cs->engaged_until,
+				   now + READ_ONCE(cn->sysctl_off_delay) * HZ);
+	}
+	return time_before(now, READ_ONCE(cs->engaged_until));
+}
+
+static u16 ip_vs_sc_our_mss(int af, const struct ip_vs_syncookie_svc *cs)
+{
+	u16 mss = READ_ONCE(cs->rs_mss);
+
+	if (mss)
+		return mss;
+	return af == AF_INET6 ? 1440 : 1460;
+}
+
+/* Answer a SYN with a cookie; nothing is kept. */
+static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
+				 struct ip_vs_syncookie_svc *cs, int af,
+				 struct sk_buff *skb,
+				 const struct ip_vs_iphdr *iph,
+				 const struct tcphdr *th, const u8 *rawopts)
+{
+	u8 opts[IP_VS_SC_OPTS_MAX];
+	struct ip_vs_sc_opts o;
+	u32 isn = ntohl(th->seq), cookie, tsval = 0;
+	unsigned int n;
+
+	ip_vs_sc_parse_opts(rawopts, th->doff * 4 - sizeof(*th), &o);
+	cookie = ip_vs_sc_cookie(isn, ip_vs_sc_hash(cn, af, &iph->saddr,
+						    &iph->daddr, th->source,
+						    th->dest, isn,
+						    ip_vs_sc_slot()),
+				 ip_vs_sc_mss_index(o.mss ? o.mss : 536));
+	/* without timestamps, scaling and SACK cannot be remembered */
+	if (!o.has_ts) {
+		o.has_wscale = 0;
+		o.sack_ok = 0;
+	}
+	o.ecn = 0;
+	if (o.has_ts)
+		tsval = ip_vs_sc_ts_encode(ip_vs_sc_now_ms(), &o);
+	n = ip_vs_sc_put_opts(opts, ip_vs_sc_our_mss(af, cs), o.has_ts, tsval,
+			      o.tsval, o.has_wscale, IP_VS_SC_WSCALE, o.sack_ok);
+	/* window 0: the client waits for the real server's window */
+	ip_vs_sc_send(cn->net, af, &iph->daddr, &iph->saddr, th->dest,
+		      th->source, cookie, isn + 1, TCPHDR_SYN | TCPHDR_ACK, 0,
+		      opts, n);
+	ip_vs_sc_stat(cn, SC_COOKIES_SENT);
+	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SENT);
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+/*
+ * Rewrite a validated ACK in place into the client's SYN: its ISN, the
+ * options the cookie and the timestamp carried, no payload (held apart).
+ */
+static int ip_vs_sc_make_syn(struct sk_buff *skb, int af, unsigned int thoff,
+			     const struct ip_vs_sc_conn *sc)
+{
+	u8 opts[IP_VS_SC_OPTS_MAX];
+	unsigned int n, tcplen;
+	struct tcphdr *th;
+	__be16 sport, dport;
+	__wsum csum;
+
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	th = (struct tcphdr *)(skb->data + thoff);
+	sport = th->source;
+	dport = th->dest;
+	n = ip_vs_sc_put_opts(opts, sc->client_mss, sc->ts_on, sc->client_tsval,
+			      0, sc->ws_on, sc->client_ws, sc->sack_on);
+	tcplen = sizeof(*th) + n;
+	if (pskb_trim(skb, thoff) || skb_linearize(skb))
+		return -ENOMEM;
+	if (skb_tailroom(skb) < tcplen &&
+	    pskb_expand_head(skb, 0, tcplen - skb_tailroom(skb), GFP_ATOMIC))
+		return -ENOMEM;
+	skb_gso_reset(skb);
+	skb_set_transport_header(skb, thoff);
+	th = skb_put_zero(skb, tcplen);
+	th->source = sport;
+	th->dest = dport;
+	th->seq = htonl(sc->client_isn);
+	th->syn = 1;
+	th->doff = tcplen / 4;
+	th->window = htons(ip_vs_sc_rescale_window(sc->client_win,
+						   sc->ws_on ? sc->client_ws : 0,
+						   0));
+	memcpy(th + 1, opts, n);
+	csum = csum_partial(th, tcplen, 0);
+	if (af == AF_INET6) {
+		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ip6h->payload_len = htons(skb->len - skb_network_offset(skb) -
+					  sizeof(*ip6h));
+		th->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, tcplen,
+					    IPPROTO_TCP, csum);
+	} else {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->tot_len = htons(skb->len - skb_network_offset(skb));
+		ip_send_check(iph);
+		th->check = tcp_v4_check(tcplen, iph->saddr, iph->daddr, csum);
+	}
+	skb->ip_summed = CHECKSUM_NONE;
+	return 0;
+}
+
+/* An ACK without a connection: a cookie, or nothing of ours. */
+static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
+				 struct ip_vs_syncookie_svc *cs, int af,
+				 struct sk_buff *skb,
+				 const struct ip_vs_iphdr *iph,
+				 const struct tcphdr *th, const u8 *rawopts,
+				 bool engaged)
+{
+	u32 seq = ntohl(th->seq), ack = ntohl(th->ack_seq), slot;
+	unsigned int thoff = iph->len, hl = th->doff * 4;
+	struct ip_vs_sc_conn *sc;
+	struct ip_vs_sc_opts o;
+	int idx;
+
+	slot = ip_vs_sc_slot();
+	idx = ip_vs_sc_check(seq, ack,
+			     ip_vs_sc_hash(cn, af, &iph->saddr, &iph->daddr,
+					   th->source, th->dest, seq - 1, slot),
+			     ip_vs_sc_hash(cn, af, &iph->saddr, &iph->daddr,
+					   th->source, th->dest, seq - 1,
+					   slot - 1));
+	if (idx < 0) {
+		/* auto, idle: a stray ACK is none of our business */
+		if (!engaged)
+			return NF_ACCEPT;
+		ip_vs_sc_stat(cn, SC_COOKIES_INVALID);
+		ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_INVALID);
+		if (READ_ONCE(cn->sysctl_invalid_rst))
+			ip_vs_sc_send(cn->net, af, &iph->daddr, &iph->saddr,
+				      th->dest, th->source, ack, 0, TCPHDR_RST,
+				      0, NULL, 0);
+		return NF_DROP;
+	}
+	ip_vs_sc_stat(cn, SC_COOKIES_VALID);
+	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_VALID);
+
+	sc = kzalloc(sizeof(*sc), GFP_ATOMIC);
+	if (!sc)
+		return NF_DROP;
+	spin_lock_init(&sc->lock);
+	refcount_set(&sc->refcnt, 1);
+	timer_setup(&sc->timer, ip_vs_sc_timer, 0);
+	skb_queue_head_init(&sc->held);
+	sc->net = cn->net;
+	sc->af = af;
+	ip_vs_addr_copy(af, &sc->caddr, &iph->saddr);
+	ip_vs_addr_copy(af, &sc->vaddr, &iph->daddr);
+	sc->cport = th->source;
+	sc->vport = th->dest;
+	sc->state = IP_VS_SC_WAIT;
+	sc->client_isn = seq - 1;
+	sc->cookie_isn = ack - 1;
+	sc->client_mss = ip_vs_sc_mss_table[idx];
+	sc->client_win = ntohs(th->window);
+	ip_vs_sc_parse_opts(rawopts, hl - sizeof(*th), &o);
+	if (o.has_ts) {
+		struct ip_vs_sc_opts from_ts;
+
+		ip_vs_sc_ts_decode(o.tsecr, &from_ts);
+		sc->ts_on = 1;
+		sc->client_tsval = o.tsval;
+		sc->our_tsval = o.tsecr;
+		sc->ws_on = from_ts.has_wscale;
+		sc->client_ws = from_ts.wscale;
+		sc->sack_on = from_ts.sack_ok;
+	}
+	/* data with the third ACK waits for the server, like later data */
+	if (skb->len > thoff + hl && !skb_is_gso(skb)) {
+		struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
+
+		if (copy) {
+			nf_reset_ct(copy);
+			skb_set_transport_header(copy, thoff);
+			__skb_queue_tail(&sc->held, copy);
+			ip_vs_sc_stat(cn, SC_HELD);
+		}
+	}
+	if (ip_vs_sc_make_syn(skb, af, thoff, sc)) {
+		ip_vs_sc_conn_put(sc);
+		return NF_DROP;
+	}
+	sc->syn = skb;
+	ip_vs_sc_pending_drop();
+	this_cpu_write(ip_vs_sc_pending, sc);
+	return NF_ACCEPT;
+}
+
+/*
+ * LOCAL_IN, before IPVS: SYNs and connection-less ACKs to cookie services.
+ * Packets of existing connections go on to IPVS (and to our helper).
+ */
+static unsigned int ip_vs_sc_in_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(state->net);
+	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	struct netns_ipvs *ipvs = net_ipvs(state->net);
+	u8 _opts[MAX_TCP_OPTION_SPACE];
+	struct ip_vs_syncookie_svc *cs;
+	struct tcphdr _th, *th;
+	struct ip_vs_ext_svc *s;
+	struct ip_vs_iphdr iph;
+	struct ip_vs_conn *cp;
+	const u8 *opts;
+	bool engaged;
+	u8 mode;
+
+	if (!READ_ONCE(cn->svcs.count))
+		return NF_ACCEPT;
+	/* what IPVS did not take since the last packet on this CPU */
+	ip_vs_sc_pending_drop();
+	if (unlikely(!ipvs || !ipvs->enable) || skb->pkt_type != PACKET_HOST)
+		return NF_ACCEPT;
+	if (!ip_vs_fill_iph_skb(af, skb, false, &iph) ||
+	    iph.protocol != IPPROTO_TCP)
+		return NF_ACCEPT;
+	if ((af == AF_INET && ip_is_fragment(ip_hdr(skb))) || iph.fragoffs)
+		return NF_ACCEPT;
+	th = skb_header_pointer(skb, iph.len, sizeof(_th), &_th);
+	if (!th)
+		return NF_ACCEPT;
+	/* only a SYN or a pure ACK can be ours */
+	if (th->rst || th->syn == th->ack)
+		return NF_ACCEPT;
+	s = ip_vs_ext_svc_find_pkt(&cn->svcs, af, skb->mark, IPPROTO_TCP,
+				   &iph.daddr, th->dest);
+	if (!s)
+		return NF_ACCEPT;
+	cs = container_of(s, struct ip_vs_syncookie_svc, base);
+	mode = READ_ONCE(cs->mode);
+	if (mode == IPVS_SYNCOOKIE_MODE_OFF)
+		return NF_ACCEPT;
+	cp = ip_vs_conn_in_get_proto(ipvs, af, skb, &iph);
+	if (cp) {
+		__ip_vs_conn_put(cp);
+		return NF_ACCEPT;
+	}
+	if (th->doff * 4 < sizeof(*th))
+		return NF_DROP;
+	opts = skb_header_pointer(skb, iph.len + sizeof(*th),
+				  th->doff * 4 - sizeof(*th), _opts);
+	if (!opts)
+		return NF_DROP;
+	if (th->syn) {
+		if (th->fin)
+			return NF_DROP;
+		ip_vs_sc_stat(cn, SC_SYN_RECEIVED);
+		ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SYN);
+		engaged = mode == IPVS_SYNCOOKIE_MODE_ON ||
+			  ip_vs_sc_engaged(cn, cs, true);
+		if (!engaged)
+			return NF_ACCEPT;
+		return ip_vs_sc_syn(cn, cs, af, skb, &iph, th, opts);
+	}
+	engaged = mode == IPVS_SYNCOOKIE_MODE_ON ||
+		  ip_vs_sc_engaged(cn, cs, false);
+	return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts, engaged);
+}
+
+/*
+ * LOCAL_OUT, last: the rewritten SYN leaving without IPVS having made a
+ * masquerading connection of it went to a direct-routing or tunnel server,
+ * whose replies bypass us.  Reset the client rather than leave it hanging.
+ */
+static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	struct ip_vs_sc_conn *sc = this_cpu_read(ip_vs_sc_pending);
+
+	if (likely(!sc) || sc->syn != skb || !skb->ipvs_property)
+		return NF_ACCEPT;
+	this_cpu_write(ip_vs_sc_pending, NULL);
+	ip_vs_sc_reset_client(sc);
+	ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_NONAT);
+	ip_vs_sc_conn_put(sc);
+	return NF_DROP;
+}
+
+static const struct nf_hook_ops ip_vs_sc_ops[] = {
+	{
+		.hook		= ip_vs_sc_in_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_NAT_SRC - 5,
+	},
+	{
+		.hook		= ip_vs_sc_out_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_LAST - 1,
+	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.hook		= ip_vs_sc_in_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_NAT_SRC - 5,
+	},
+	{
+		.hook		= ip_vs_sc_out_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_LAST - 1,
+	},
+#endif
+};
+
+static const char * const ip_vs_sc_stat_names[] = {
+	"syn_received", "cookies_sent", "cookies_valid", "cookies_invalid",
+	"proxied", "syn_retries", "resets", "held", "ack_dropped", "nonat",
+};
+
+/* /proc/net/stat convention: names, then one line of hex per CPU. */
+static int ip_vs_sc_stat_show(struct seq_file *seq, void *v)
+{
+	struct ip_vs_syncookie_net *cn =
+		ip_vs_syncookie_pernet(seq_file_single_net(seq));
+	unsigned int i, cpu;
+
+	BUILD_BUG_ON(ARRAY_SIZE(ip_vs_sc_stat_names) != SC_NSTATS);
+	for (i = 0; i < ARRAY_SIZE(ip_vs_sc_stat_names); i++)
+		seq_printf(seq, "%s%s", i ? " " : "", ip_vs_sc_stat_names[i]);
+	seq_putc(seq, '\n');
+	for_each_possible_cpu(cpu) {
+		const struct ip_vs_sc_cpu_stats *st = per_cpu_ptr(cn->stats, cpu);
+
+		for (i = 0; i < SC_NSTATS; i++)
+			seq_printf(seq, "%s%08x", i ? " " : "", st->c[i]);
+		seq_putc(seq, '\n');
+	}
+	return 0;
 }
 
 static int ip_vs_syncookie_threshold_max = 10000000;
@@ -101,6 +1218,25 @@ static const struct nla_policy ip_vs_syncookie_policy[IPVS_SYNCOOKIE_ATTR_MAXNR 
 	[IPVS_SYNCOOKIE_ATTR_SECRET]	= NLA_POLICY_EXACT_LEN(IPVS_SYNCOOKIE_SECRET_LEN),
 };
 
+static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
+				     const struct ip_vs_syncookie_svc *cs)
+{
+	struct nlattr *nest = nla_nest_start(skb, IPVS_SYNCOOKIE_ATTR_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++) {
+		if (nla_put_u64_64bit(skb, i, atomic64_read(&cs->cnt[i]),
+				      IPVS_SYNCOOKIE_STATS_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int ip_vs_syncookie_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
 				    int flags, const struct ip_vs_ext_svc *s)
 {
@@ -113,11 +1249,55 @@ static int ip_vs_syncookie_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
 	if (!hdr)
 		return -EMSGSIZE;
 	if (ip_vs_ext_svc_key_put(skb, &s->key) ||
-	    nla_put_u8(skb, IPVS_SYNCOOKIE_ATTR_MODE, cs->mode)) {
+	    nla_put_u8(skb, IPVS_SYNCOOKIE_ATTR_MODE, READ_ONCE(cs->mode)) ||
+	    ip_vs_syncookie_put_stats(skb, cs)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Bind our helper to the service's port: IPVS then calls it for every
+ * masquerading connection to that port.  IPVS exports no way to unbind one
+ * port, and connections hold the helper, so a port stays bound until the
+ * netns goes (connections of services without cookies pass untouched).
+ * Called under cn->svcs.lock.
+ */
+static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
+				     struct genl_info *info, __be16 port)
+{
+	struct netns_ipvs *ipvs = net_ipvs(cn->net);
+	u16 p = ntohs(port);
+	int err;
+
+	if (!cn->app_ports) {
+		cn->app_ports = bitmap_zalloc(65536, GFP_KERNEL_ACCOUNT);
+		if (!cn->app_ports)
+			return -ENOMEM;
+	}
+	if (test_bit(p, cn->app_ports))
+		return 0;
+	if (!cn->app) {
+		struct ip_vs_app *app = register_ip_vs_app(ipvs, &ip_vs_sc_app);
+
+		if (IS_ERR(app)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot register the IPVS application helper");
+			return PTR_ERR(app);
+		}
+		cn->app = app;
+	}
+	err = register_ip_vs_app_inc(ipvs, cn->app, IPPROTO_TCP, p);
+	if (err == -EEXIST) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				    "another IPVS application helper (ip_vs_ftp?) owns this port");
+		return err;
+	}
+	if (err)
+		return err;
+	set_bit(p, cn->app_ports);
 	return 0;
 }
 
@@ -136,11 +1316,6 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	mode = nla_get_u8(mode_attr);
-	if (mode != IPVS_SYNCOOKIE_MODE_OFF) {
-		NL_SET_ERR_MSG_ATTR(info->extack, mode_attr,
-				    "SYN-cookie proxying is not available in this version of ip_vs_syncookie");
-		return -EOPNOTSUPP;
-	}
 	err = ip_vs_ext_nl_lock_svc(&cn->svcs, info, &key, &s);
 	if (err)
 		return err;
@@ -149,6 +1324,19 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 				    "SYN cookies apply to TCP services only");
 		err = -EINVAL;
 		goto out;
+	}
+	if (mode != IPVS_SYNCOOKIE_MODE_OFF) {
+		/* the helper that relays is bound by port */
+		if (key.fwmark || !key.port) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[IPVS_EXT_ATTR_SERVICE],
+					    "SYN cookies need an address:port service (not fwmark or port 0)");
+			err = -EOPNOTSUPP;
+			goto out;
+		}
+		err = ip_vs_syncookie_bind_port(cn, info, key.port);
+		if (err)
+			goto out;
 	}
 	if (s) {
 		cs = container_of(s, struct ip_vs_syncookie_svc, base);
@@ -165,6 +1353,8 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	cs->base.key = key;
 	cs->mode = mode;
+	cs->win_start = jiffies;
+	cs->engaged_until = jiffies;
 	ip_vs_ext_svc_insert(&cn->svcs, &cs->base);
 out:
 	mutex_unlock(&cn->svcs.lock);
@@ -269,9 +1459,11 @@ static struct genl_family ip_vs_syncookie_genl __ro_after_init = {
 static int __net_init ip_vs_syncookie_net_init(struct net *net)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+	int err = -ENOMEM;
 
 	if (!net_ipvs(net))
 		return -ENOENT;
+	cn->net = net;
 	ip_vs_ext_svc_table_init(&cn->svcs);
 	/* Random per boot unless an administrator shares one. */
 	get_random_bytes(&cn->secret, sizeof(cn->secret));
@@ -279,19 +1471,55 @@ static int __net_init ip_vs_syncookie_net_init(struct net *net)
 	cn->sysctl_off_delay = 30;
 	cn->sysctl_syn_retries = 3;
 	cn->sysctl_invalid_rst = 0;
+	cn->stats = alloc_percpu(struct ip_vs_sc_cpu_stats);
+	if (!cn->stats)
+		goto err;
+	if (!proc_create_net_single("ip_vs_syncookie", 0444, net->proc_net_stat,
+				    ip_vs_sc_stat_show, NULL))
+		goto err_stats;
 	cn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_syncookie_sysctl_tmpl,
 						   sizeof(ip_vs_syncookie_sysctl_tmpl),
 						   cn, NULL);
 	if (!cn->sysctl_hdr)
-		return -ENOMEM;
+		goto err_proc;
+	err = nf_register_net_hooks(net, ip_vs_sc_ops, ARRAY_SIZE(ip_vs_sc_ops));
+	if (err)
+		goto err_sysctl;
 	return 0;
+
+err_sysctl:
+	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
+err_proc:
+	remove_proc_entry("ip_vs_syncookie", net->proc_net_stat);
+err_stats:
+	free_percpu(cn->stats);
+err:
+	return err;
 }
+
+/* Set while the module goes: see ip_vs_syncookie_net_exit. */
+static bool ip_vs_syncookie_unloading;
 
 static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
 
+	nf_unregister_net_hooks(net, ip_vs_sc_ops, ARRAY_SIZE(ip_vs_sc_ops));
 	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
+	remove_proc_entry("ip_vs_syncookie", net->proc_net_stat);
+	/*
+	 * Connections bound to the helper pin this module, so on unload none
+	 * is left and the helper goes with us.  When only the netns goes,
+	 * IPVS flushes its connections after this and then unregisters every
+	 * helper itself: doing it here would free what they still point to.
+	 */
+	if (cn->app && READ_ONCE(ip_vs_syncookie_unloading))
+		unregister_ip_vs_app(net_ipvs(net), cn->app);
+	bitmap_free(cn->app_ports);
+	/* a SYN-retry timer that saw IPVS enabled may still count */
+	if (cn->app)
+		synchronize_rcu();
+	free_percpu(cn->stats);
 	ip_vs_ext_svc_flush(&cn->svcs);
 	memzero_explicit(&cn->secret, sizeof(cn->secret));
 }
@@ -322,8 +1550,20 @@ err_pernet:
 
 static void __exit ip_vs_syncookie_exit(void)
 {
+	unsigned int cpu;
+
+	WRITE_ONCE(ip_vs_syncookie_unloading, true);
 	genl_unregister_family(&ip_vs_syncookie_genl);
 	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
+	/* the hooks are gone: no CPU sets a pending connection any more */
+	synchronize_net();
+	for_each_possible_cpu(cpu) {
+		struct ip_vs_sc_conn *sc = per_cpu(ip_vs_sc_pending, cpu);
+
+		per_cpu(ip_vs_sc_pending, cpu) = NULL;
+		if (sc)
+			ip_vs_sc_conn_put(sc);
+	}
 	/* Settings are freed with kfree_rcu. */
 	rcu_barrier();
 }
@@ -331,5 +1571,5 @@ static void __exit ip_vs_syncookie_exit(void)
 module_init(ip_vs_syncookie_init);
 module_exit(ip_vs_syncookie_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("IPVS SYN-cookie proxy (control plane)");
+MODULE_DESCRIPTION("IPVS SYN-cookie proxy");
 MODULE_ALIAS_GENL_FAMILY(IPVS_SYNCOOKIE_GENL_NAME);

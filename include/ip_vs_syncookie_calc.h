@@ -198,4 +198,138 @@ static inline u16 ip_vs_sc_rescale_window(u16 win, u8 from_ws, u8 to_ws)
 	return scaled > 0xffff ? 0xffff : (u16)scaled;
 }
 
+/*
+ * The window scale we promise every client that offered one: the real
+ * server's is unknown when the SYN-ACK leaves, so windows are rescaled from
+ * the server's scale to this one for the connection's life.
+ */
+#define IP_VS_SC_WSCALE		7
+
+static inline void ip_vs_sc_put32(u8 *p, u32 v)
+{
+	p[0] = (u8)(v >> 24);
+	p[1] = (u8)(v >> 16);
+	p[2] = (u8)(v >> 8);
+	p[3] = (u8)v;
+}
+
+static inline u32 ip_vs_sc_get32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+#define IP_VS_SC_OPTS_MAX	24
+
+/*
+ * Write the options of a segment we originate (SYN-ACK to the client, SYN
+ * and ACK to the server) in Linux's layout: MSS, NOP NOP TS, NOP WS,
+ * NOP NOP SACK-permitted.  @mss 0: none.  Returns the length, a multiple
+ * of 4 and at most IP_VS_SC_OPTS_MAX.
+ */
+static inline unsigned int ip_vs_sc_put_opts(u8 *p, u16 mss, int ts, u32 tsval,
+					     u32 tsecr, int ws, u8 wscale,
+					     int sack)
+{
+	unsigned int n = 0;
+
+	if (mss) {
+		p[n++] = 2;
+		p[n++] = 4;
+		p[n++] = (u8)(mss >> 8);
+		p[n++] = (u8)mss;
+	}
+	if (ts) {
+		p[n++] = 1;
+		p[n++] = 1;
+		p[n++] = 8;
+		p[n++] = 10;
+		ip_vs_sc_put32(p + n, tsval);
+		ip_vs_sc_put32(p + n + 4, tsecr);
+		n += 8;
+	}
+	if (ws) {
+		p[n++] = 1;
+		p[n++] = 3;
+		p[n++] = 3;
+		p[n++] = wscale;
+	}
+	if (sack) {
+		p[n++] = 1;
+		p[n++] = 1;
+		p[n++] = 4;
+		p[n++] = 2;
+	}
+	return n;
+}
+
+/*
+ * Translate the options of a relayed segment in place: SACK block edges
+ * gain @sack_add, TSval loses @tsval_sub, TSecr gains @tsecr_add.  From the
+ * client: (delta, 0, ts_off); from the server: (0, ts_off, 0): the server's
+ * SACK blocks are in the client's sequence space already.  Malformed
+ * options are left as they are from the first bad one on.
+ */
+static inline void ip_vs_sc_xlate_opts(u8 *p, unsigned int len, u32 sack_add,
+				       u32 tsval_sub, u32 tsecr_add)
+{
+	unsigned int i = 0, olen, j;
+
+	while (i < len) {
+		if (p[i] == 0)
+			return;
+		if (p[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return;
+		olen = p[i + 1];
+		if (olen < 2 || i + olen > len)
+			return;
+		if (p[i] == 5 && sack_add && (olen - 2) % 8 == 0) {
+			for (j = i + 2; j < i + olen; j += 4)
+				ip_vs_sc_put32(p + j, ip_vs_sc_get32(p + j) + sack_add);
+		} else if (p[i] == 8 && olen == 10) {
+			ip_vs_sc_put32(p + i + 2, ip_vs_sc_get32(p + i + 2) - tsval_sub);
+			ip_vs_sc_put32(p + i + 6, ip_vs_sc_get32(p + i + 6) + tsecr_add);
+		}
+		i += olen;
+	}
+}
+
+/*
+ * The real server's SYN-ACK becomes the client's window update: every
+ * option but the timestamp turns into NOPs (MSS, window scale and
+ * SACK-permitted were negotiated with the client already).
+ */
+static inline void ip_vs_sc_strip_syn_opts(u8 *p, unsigned int len)
+{
+	unsigned int i = 0, olen;
+
+	while (i < len) {
+		if (p[i] == 0) {
+			for (; i < len; i++)
+				p[i] = 1;
+			return;
+		}
+		if (p[i] == 1) {
+			i++;
+			continue;
+		}
+		olen = i + 1 < len ? p[i + 1] : 0;
+		if (olen < 2 || i + olen > len) {
+			for (; i < len; i++)
+				p[i] = 1;
+			return;
+		}
+		if (!(p[i] == 8 && olen == 10)) {
+			unsigned int j;
+
+			for (j = i; j < i + olen; j++)
+				p[j] = 1;
+		}
+		i += olen;
+	}
+}
+
 #endif /* _IP_VS_SYNCOOKIE_CALC_H */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "kcompat.h"
@@ -154,6 +155,88 @@ static void window_rescaling(void **state)
 	assert_int_equal(ip_vs_sc_rescale_window(0xffff, 14, 0), 0xffff);
 }
 
+static void options_written_and_parsed_back(void **state)
+{
+	u8 p[IP_VS_SC_OPTS_MAX];
+	struct ip_vs_sc_opts o;
+	unsigned int n;
+
+	n = ip_vs_sc_put_opts(p, 1460, 1, 0x01020304, 0xa0b0c0d0, 1, 7, 1);
+	assert_int_equal(n, 24);
+	assert_int_equal(ip_vs_sc_parse_opts(p, n, &o), 0);
+	assert_int_equal(o.mss, 1460);
+	assert_true(o.has_ts && o.has_wscale && o.sack_ok);
+	assert_int_equal(o.tsval, 0x01020304);
+	assert_int_equal(o.tsecr, 0xa0b0c0d0);
+	assert_int_equal(o.wscale, 7);
+	/* the server's ACK: timestamp only */
+	n = ip_vs_sc_put_opts(p, 0, 1, 5, 6, 0, 0, 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(ip_vs_sc_parse_opts(p, n, &o), 0);
+	assert_true(o.has_ts && !o.mss && !o.has_wscale && !o.sack_ok);
+	assert_int_equal(ip_vs_sc_put_opts(p, 536, 0, 0, 0, 0, 0, 0), 4);
+}
+
+static void sack_and_timestamps_translated(void **state)
+{
+	/* NOP NOP TS, NOP NOP SACK with two blocks near the wrap */
+	u8 p[] = { 1, 1, 8, 10, 0, 0, 0, 100, 0, 0, 0, 50,
+		   1, 1, 5, 18,
+		   0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff, 0xff,
+		   0, 0, 0, 16, 0, 0, 0, 32 };
+	struct ip_vs_sc_opts o;
+
+	ip_vs_sc_xlate_opts(p, sizeof(p), 0x20, 0, 7);
+	assert_int_equal(ip_vs_sc_get32(p + 4), 100);	/* TSval kept */
+	assert_int_equal(ip_vs_sc_get32(p + 8), 57);	/* TSecr + ts_off */
+	assert_int_equal(ip_vs_sc_get32(p + 16), 0x10);	/* wrapped */
+	assert_int_equal(ip_vs_sc_get32(p + 20), 0x1f);
+	assert_int_equal(ip_vs_sc_get32(p + 24), 0x30);
+	assert_int_equal(ip_vs_sc_get32(p + 28), 0x40);
+	/* server to client: TSval loses ts_off (wrapping), SACK untouched */
+	ip_vs_sc_xlate_opts(p, sizeof(p), 0, 101, 0);
+	assert_int_equal(ip_vs_sc_get32(p + 4), 0xffffffff);
+	assert_int_equal(ip_vs_sc_get32(p + 16), 0x10);
+	assert_int_equal(ip_vs_sc_parse_opts(p, sizeof(p), &o), 0);
+}
+
+static void malformed_options_left_alone(void **state)
+{
+	u8 p[] = { 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 5, 60, 0, 0 };
+	u8 q[sizeof(p)];
+	unsigned int i;
+
+	memcpy(q, p, sizeof(p));
+	ip_vs_sc_xlate_opts(p, sizeof(p), 1, 0, 0);
+	/* the timestamp before the bad SACK length is translated ... */
+	assert_int_equal(ip_vs_sc_get32(p + 2), 1);
+	/* ... and nothing from the bad option on */
+	for (i = 10; i < sizeof(p); i++)
+		assert_int_equal(p[i], q[i]);
+	/* a length running past the end, or a truncated kind */
+	ip_vs_sc_xlate_opts((u8 []){ 5, 250 }, 2, 1, 1, 1);
+	ip_vs_sc_xlate_opts((u8 []){ 5 }, 1, 1, 1, 1);
+	ip_vs_sc_strip_syn_opts((u8 []){ 2, 0, 3 }, 3);
+}
+
+static void synack_options_stripped_to_timestamp(void **state)
+{
+	u8 p[IP_VS_SC_OPTS_MAX];
+	struct ip_vs_sc_opts o;
+	unsigned int n, i;
+
+	n = ip_vs_sc_put_opts(p, 1400, 1, 9, 10, 1, 9, 1);
+	ip_vs_sc_strip_syn_opts(p, n);
+	assert_int_equal(ip_vs_sc_parse_opts(p, n, &o), 0);
+	assert_true(o.has_ts && !o.mss && !o.has_wscale && !o.sack_ok);
+	assert_int_equal(o.tsval, 9);
+	/* no timestamp: all NOPs */
+	n = ip_vs_sc_put_opts(p, 1400, 0, 0, 0, 1, 9, 1);
+	ip_vs_sc_strip_syn_opts(p, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(p[i], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +249,10 @@ int main(void)
 		cmocka_unit_test(parse_malformed),
 		cmocka_unit_test(timestamp_carries_options),
 		cmocka_unit_test(window_rescaling),
+		cmocka_unit_test(options_written_and_parsed_back),
+		cmocka_unit_test(sack_and_timestamps_translated),
+		cmocka_unit_test(malformed_options_left_alone),
+		cmocka_unit_test(synack_options_stripped_to_timestamp),
 	};
 
 	return cmocka_run_group_tests_name("syncookie_calc", tests, NULL, NULL);
