@@ -35,6 +35,7 @@
 #include <linux/tcp.h>
 #include <net/genetlink.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ip_vs.h>
 #include <net/ipv6.h>
