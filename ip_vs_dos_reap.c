@@ -114,6 +114,8 @@ struct ip_vs_reap_net {
 	int			sysctl_interval;	/* ms */
 	int			sysctl_floor;		/* seconds */
 	int			sysctl_conn_budget;	/* connections */
+	int			sysctl_cookie_fallback;
+	u64			diverted;	/* SYNs answered with cookies */
 	struct ctl_table_header	*sysctl_hdr;
 };
 
@@ -243,6 +245,16 @@ static const struct ctl_table ip_vs_reap_sysctl_tmpl[] = {
 		.proc_handler	= proc_dointvec_minmax,
 		.extra1		= SYSCTL_ONE,
 		.extra2		= SYSCTL_INT_MAX,
+	},
+	{
+		.procname	= "reap_cookie_fallback",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
+							sysctl_cookie_fallback),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
 	},
 	{ }
 };
@@ -549,6 +561,23 @@ static void ip_vs_reap_transition(struct ip_vs_reap_net *rn, unsigned int from,
 			    rn->ipvs->net->ns.inum);
 }
 
+/*
+ * While refusing with reap_cookie_fallback=1, ip_vs_syncookie (if loaded)
+ * answers the SYNs of its auto services with cookies instead: legitimate
+ * clients still get in, the flood holds no memory.  Found at run time, so
+ * that neither module needs the other.
+ */
+static void ip_vs_reap_cookie_fallback(struct ip_vs_reap_net *rn, bool on)
+{
+	u64 (*fallback)(struct net *net, bool on);
+
+	fallback = symbol_get(ip_vs_syncookie_reap_fallback);
+	if (!fallback)
+		return;
+	WRITE_ONCE(rn->diverted, fallback(rn->ipvs->net, on));
+	symbol_put(ip_vs_syncookie_reap_fallback);
+}
+
 static void ip_vs_reap_work(struct work_struct *work)
 {
 	struct ip_vs_reap_net *rn = container_of(to_delayed_work(work),
@@ -589,6 +618,8 @@ static void ip_vs_reap_work(struct work_struct *work)
 		ip_vs_reap_expire(rn, ip_vs_reap_budget(pressure,
 							IP_VS_REAP_MAX_PER_TICK));
 	}
+	ip_vs_reap_cookie_fallback(rn, next == IPVS_REAP_STATE_REFUSING &&
+				   READ_ONCE(rn->sysctl_cookie_fallback));
 	delay = msecs_to_jiffies(READ_ONCE(rn->sysctl_interval));
 out:
 	queue_delayed_work(system_power_efficient_wq, &rn->work, delay);
@@ -607,9 +638,9 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "low %d%%\nhigh %d%%\n", READ_ONCE(rn->sysctl_low),
 		   READ_ONCE(rn->sysctl_high));
 	seq_printf(seq, "recorded %u\n", READ_ONCE(rn->ring_count));
-	seq_printf(seq, "reaped %llu\nrefused %llu\ndiverted 0\ntransitions %llu\n",
+	seq_printf(seq, "reaped %llu\nrefused %llu\ndiverted %llu\ntransitions %llu\n",
 		   READ_ONCE(rn->reaped), ip_vs_reap_refused(rn),
-		   READ_ONCE(rn->transitions));
+		   READ_ONCE(rn->diverted), READ_ONCE(rn->transitions));
 	for (i = 0; i < __IPVS_REAP_STATE_MAX; i++)
 		seq_printf(seq, "time_%s_ms %u\n", ip_vs_reap_state_names[i],
 			   jiffies_to_msecs(READ_ONCE(rn->state_jiffies[i])));
@@ -740,6 +771,7 @@ static void __net_exit ip_vs_reap_net_exit(struct net *net)
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(net);
 
 	cancel_delayed_work_sync(&rn->work);
+	ip_vs_reap_cookie_fallback(rn, false);
 	nf_unregister_net_hooks(net, ip_vs_reap_ops, ARRAY_SIZE(ip_vs_reap_ops));
 	if (rn->state != IPVS_REAP_STATE_NORMAL)
 		ip_vs_reap_transition(rn, rn->state, IPVS_REAP_STATE_NORMAL);

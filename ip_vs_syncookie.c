@@ -107,6 +107,8 @@ struct ip_vs_syncookie_net {
 	struct ip_vs_sc_cpu_stats __percpu *stats;
 	struct ip_vs_app	*app;	/* our helper in this netns; svcs.lock */
 	unsigned long		*app_ports;	/* ports it is bound to; svcs.lock */
+	bool			reap_fallback;	/* ip_vs_dos_reap refusing */
+	atomic64_t		diverted;	/* SYNs answered for it */
 	int			sysctl_threshold;	/* SYNs per second */
 	int			sysctl_off_delay;	/* seconds */
 	int			sysctl_syn_retries;
@@ -1016,74 +1018,123 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 }
 
 /*
- * LOCAL_IN, before IPVS: SYNs and connection-less ACKs to cookie services.
- * Packets of existing connections go on to IPVS (and to our helper).
+ * The cookie service of a SYN (@syn) or a pure ACK (!@syn) that has no IPVS
+ * connection, or NULL: packets of existing connections go on to IPVS (and
+ * to our helper), everything else is none of ours.
  */
-static unsigned int ip_vs_sc_in_hook(void *priv, struct sk_buff *skb,
-				     const struct nf_hook_state *state)
+static struct ip_vs_syncookie_svc *
+ip_vs_sc_lookup(struct ip_vs_syncookie_net *cn, int af, struct sk_buff *skb,
+		struct ip_vs_iphdr *iph, struct tcphdr *_th,
+		const struct tcphdr **thp, bool syn)
+{
+	struct netns_ipvs *ipvs = net_ipvs(cn->net);
+	struct ip_vs_syncookie_svc *cs;
+	const struct tcphdr *th;
+	struct ip_vs_ext_svc *s;
+	struct ip_vs_conn *cp;
+
+	if (!READ_ONCE(cn->svcs.count))
+		return NULL;
+	if (unlikely(!ipvs || !ipvs->enable) || skb->pkt_type != PACKET_HOST)
+		return NULL;
+	if (!ip_vs_fill_iph_skb(af, skb, false, iph) ||
+	    iph->protocol != IPPROTO_TCP)
+		return NULL;
+	if ((af == AF_INET && ip_is_fragment(ip_hdr(skb))) || iph->fragoffs)
+		return NULL;
+	th = skb_header_pointer(skb, iph->len, sizeof(*_th), _th);
+	if (!th || th->rst || th->syn == th->ack || th->syn != syn)
+		return NULL;
+	s = ip_vs_ext_svc_find_pkt(&cn->svcs, af, skb->mark, IPPROTO_TCP,
+				   &iph->daddr, th->dest);
+	if (!s)
+		return NULL;
+	cs = container_of(s, struct ip_vs_syncookie_svc, base);
+	if (READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_OFF)
+		return NULL;
+	cp = ip_vs_conn_in_get_proto(ipvs, af, skb, iph);
+	if (cp) {
+		__ip_vs_conn_put(cp);
+		return NULL;
+	}
+	*thp = th;
+	return cs;
+}
+
+/* The options of @th, or NULL if the header is malformed. */
+static const u8 *ip_vs_sc_opts(struct sk_buff *skb,
+			       const struct ip_vs_iphdr *iph,
+			       const struct tcphdr *th, u8 *buf)
+{
+	if (th->doff * 4 < sizeof(*th))
+		return NULL;
+	return skb_header_pointer(skb, iph->len + sizeof(*th),
+				  th->doff * 4 - sizeof(*th), buf);
+}
+
+/*
+ * LOCAL_IN 95, before the reaper and IPVS: SYNs to cookie services are
+ * answered here, so the reaper never refuses them (its cookie fallback).
+ */
+static unsigned int ip_vs_sc_syn_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(state->net);
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
-	struct netns_ipvs *ipvs = net_ipvs(state->net);
 	u8 _opts[MAX_TCP_OPTION_SPACE];
 	struct ip_vs_syncookie_svc *cs;
-	struct tcphdr _th, *th;
-	struct ip_vs_ext_svc *s;
+	struct tcphdr _th;
+	const struct tcphdr *th;
 	struct ip_vs_iphdr iph;
-	struct ip_vs_conn *cp;
+	const u8 *opts;
+	bool fallback;
+
+	cs = ip_vs_sc_lookup(cn, af, skb, &iph, &_th, &th, true);
+	if (!cs)
+		return NF_ACCEPT;
+	opts = ip_vs_sc_opts(skb, &iph, th, _opts);
+	if (!opts || th->fin)
+		return NF_DROP;
+	ip_vs_sc_stat(cn, SC_SYN_RECEIVED);
+	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SYN);
+	if (READ_ONCE(cs->mode) != IPVS_SYNCOOKIE_MODE_ON &&
+	    !ip_vs_sc_engaged(cn, cs, true)) {
+		fallback = READ_ONCE(cn->reap_fallback);
+		if (!fallback)
+			return NF_ACCEPT;
+		atomic64_inc(&cn->diverted);
+	}
+	return ip_vs_sc_syn(cn, cs, af, skb, &iph, th, opts);
+}
+
+/*
+ * LOCAL_IN 97, after the reaper's decision (96) and before IPVS schedules
+ * (99): an ACK without a connection is checked for a cookie here, so that
+ * the SYN made of it is not refused by the reaper.  ip_vs_persist_ext's
+ * hook shares 97: it acts on packets of existing connections only.
+ */
+static unsigned int ip_vs_sc_ack_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(state->net);
+	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	u8 _opts[MAX_TCP_OPTION_SPACE];
+	struct ip_vs_syncookie_svc *cs;
+	struct tcphdr _th;
+	const struct tcphdr *th;
+	struct ip_vs_iphdr iph;
 	const u8 *opts;
 	bool engaged;
-	u8 mode;
 
-	if (!READ_ONCE(cn->svcs.count))
+	cs = ip_vs_sc_lookup(cn, af, skb, &iph, &_th, &th, false);
+	if (!cs)
 		return NF_ACCEPT;
-	/* what IPVS did not take since the last packet on this CPU */
-	ip_vs_sc_pending_drop();
-	if (unlikely(!ipvs || !ipvs->enable) || skb->pkt_type != PACKET_HOST)
-		return NF_ACCEPT;
-	if (!ip_vs_fill_iph_skb(af, skb, false, &iph) ||
-	    iph.protocol != IPPROTO_TCP)
-		return NF_ACCEPT;
-	if ((af == AF_INET && ip_is_fragment(ip_hdr(skb))) || iph.fragoffs)
-		return NF_ACCEPT;
-	th = skb_header_pointer(skb, iph.len, sizeof(_th), &_th);
-	if (!th)
-		return NF_ACCEPT;
-	/* only a SYN or a pure ACK can be ours */
-	if (th->rst || th->syn == th->ack)
-		return NF_ACCEPT;
-	s = ip_vs_ext_svc_find_pkt(&cn->svcs, af, skb->mark, IPPROTO_TCP,
-				   &iph.daddr, th->dest);
-	if (!s)
-		return NF_ACCEPT;
-	cs = container_of(s, struct ip_vs_syncookie_svc, base);
-	mode = READ_ONCE(cs->mode);
-	if (mode == IPVS_SYNCOOKIE_MODE_OFF)
-		return NF_ACCEPT;
-	cp = ip_vs_conn_in_get_proto(ipvs, af, skb, &iph);
-	if (cp) {
-		__ip_vs_conn_put(cp);
-		return NF_ACCEPT;
-	}
-	if (th->doff * 4 < sizeof(*th))
-		return NF_DROP;
-	opts = skb_header_pointer(skb, iph.len + sizeof(*th),
-				  th->doff * 4 - sizeof(*th), _opts);
+	opts = ip_vs_sc_opts(skb, &iph, th, _opts);
 	if (!opts)
 		return NF_DROP;
-	if (th->syn) {
-		if (th->fin)
-			return NF_DROP;
-		ip_vs_sc_stat(cn, SC_SYN_RECEIVED);
-		ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SYN);
-		engaged = mode == IPVS_SYNCOOKIE_MODE_ON ||
-			  ip_vs_sc_engaged(cn, cs, true);
-		if (!engaged)
-			return NF_ACCEPT;
-		return ip_vs_sc_syn(cn, cs, af, skb, &iph, th, opts);
-	}
-	engaged = mode == IPVS_SYNCOOKIE_MODE_ON ||
-		  ip_vs_sc_engaged(cn, cs, false);
+	/* cookies of an auto service stay valid after it disengaged */
+	engaged = READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_ON ||
+		  ip_vs_sc_engaged(cn, cs, false) || READ_ONCE(cn->reap_fallback);
 	return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts, engaged);
 }
 
@@ -1108,10 +1159,16 @@ static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
 
 static const struct nf_hook_ops ip_vs_sc_ops[] = {
 	{
-		.hook		= ip_vs_sc_in_hook,
+		.hook		= ip_vs_sc_syn_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_IN,
 		.priority	= NF_IP_PRI_NAT_SRC - 5,
+	},
+	{
+		.hook		= ip_vs_sc_ack_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_NAT_SRC - 3,
 	},
 	{
 		.hook		= ip_vs_sc_out_hook,
@@ -1121,10 +1178,16 @@ static const struct nf_hook_ops ip_vs_sc_ops[] = {
 	},
 #if IS_ENABLED(CONFIG_IPV6)
 	{
-		.hook		= ip_vs_sc_in_hook,
+		.hook		= ip_vs_sc_syn_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_IN,
 		.priority	= NF_IP6_PRI_NAT_SRC - 5,
+	},
+	{
+		.hook		= ip_vs_sc_ack_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_NAT_SRC - 3,
 	},
 	{
 		.hook		= ip_vs_sc_out_hook,
@@ -1134,6 +1197,21 @@ static const struct nf_hook_ops ip_vs_sc_ops[] = {
 	},
 #endif
 };
+
+/*
+ * ip_vs_dos_reap, while refusing with reap_cookie_fallback=1, has the SYNs
+ * of every auto service answered with cookies instead of refused.  It
+ * finds this with symbol_get(), so neither module needs the other.
+ * Returns how many SYNs were answered so far because of it.
+ */
+u64 ip_vs_syncookie_reap_fallback(struct net *net, bool on)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+
+	WRITE_ONCE(cn->reap_fallback, on);
+	return atomic64_read(&cn->diverted);
+}
+EXPORT_SYMBOL_GPL(ip_vs_syncookie_reap_fallback);
 
 static const char * const ip_vs_sc_stat_names[] = {
 	"syn_received", "cookies_sent", "cookies_valid", "cookies_invalid",

@@ -444,4 +444,11 @@ static inline void ip_vs_ext_sysctl_unregister(struct ctl_table_header *hdr)
 	kfree(tbl);
 }
 
+/*
+ * Exported by ip_vs_syncookie, called by ip_vs_dos_reap through
+ * symbol_get() (no load-order dependency): while on, auto services answer
+ * SYNs with cookies.  Returns the SYNs answered because of it so far.
+ */
+u64 ip_vs_syncookie_reap_fallback(struct net *net, bool on);
+
 #endif /* _IP_VS_EXT_H */

@@ -12,6 +12,15 @@ VS=/proc/sys/net/ipv4/vs
 reap_field() { d awk -v k="$1" '$1 == k { print $2 }' /proc/net/ip_vs_reap; }
 reap_state() { reap_field state; }
 state_is() { [ "$(reap_state)" = "$1" ]; }
+# cookies sent by ip_vs_syncookie: column 2 of its per-CPU hex lines
+sc_sent() {
+	local s=0 v
+	for v in $(d awk 'NR > 1 { print $2 }' /proc/net/stat/ip_vs_syncookie); do
+		s=$((s + 16#$v))
+	done
+	echo $s
+}
+diverted() { [ "$(reap_field diverted)" -ge "$1" ]; }
 # the FIN_WAIT timeout (ipvsadm's "tcpfin") as IPVS uses it now
 tcpfin() { ipvs -L --timeout | awk '{ print $(NF - 1) }'; }
 
@@ -87,6 +96,39 @@ watermarks_and_hysteresis() {
 	assert_eq "tcpfin restored" 120 "$(tcpfin)" || return 1
 	c $TOOL who $VIP 80 >/dev/null || fail "new connection refused after normal" || return 1
 	drop_holds 99
+}
+
+# While refusing, reap_cookie_fallback=1 has ip_vs_syncookie answer the SYNs
+# of an auto service (threshold out of reach) with cookies: a legitimate
+# client still gets in, a plain service stays refused.
+cookie_fallback() {
+	local sent
+	fresh || return 1
+	modprobe ip_vs_syncookie || return 1
+	d sh -c "echo 1000000 >$VS/syncookie_threshold"
+	ipvs -A -t $VIP:82 -s rr --syncookie auto
+	ipvs -a -t $VIP:82 -r $RS1:80 -m
+	reap_config 20 50 80
+	hold_n 16
+	wait_for 30 established 16 || fail "connections not established" || return 1
+	wait_for 3 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	# fallback off: the auto service is refused like any other
+	! c $TOOL who $VIP 82 2>/dev/null || fail "got through without the fallback" || return 1
+	d sh -c "echo 1 >$VS/reap_cookie_fallback"
+	sent=$(sc_sent)
+	assert_eq "auto service while refusing, with the fallback" rs1 "$(c $TOOL who $VIP 82)" || return 1
+	[ "$(sc_sent)" -gt "$sent" ] || fail "no cookie sent" || return 1
+	wait_for 2 diverted 1 ||
+		fail "diverted counter $(reap_field diverted)" || return 1
+	! c $TOOL who $VIP 80 2>/dev/null || fail "plain service not refused" || return 1
+	drop_holds 99
+	wait_for 20 state_is normal || fail "state $(reap_state), want normal" || return 1
+	# normal again: the auto service answers SYNs straight (no cookie)
+	sent=$(sc_sent)
+	assert_eq "auto service after refusing" rs1 "$(c $TOOL who $VIP 82)" || return 1
+	assert_eq "cookies sent after refusing" "$sent" "$(sc_sent)" || return 1
+	d sh -c "echo 0 >$VS/reap_cookie_fallback; echo 1000 >$VS/syncookie_threshold"
+	ipvs -D -t $VIP:82
 }
 
 # An administrator's ipvsadm --set during reaping is what gets restored.
@@ -215,5 +257,5 @@ ipvs -A -t $VIP:80 -s rr
 ipvs -a -t $VIP:80 -r $RS1:80 -m
 ipvs -a -t $VIP:80 -r $RS2:80 -m
 
-run_cases watermarks_and_hysteresis set_during_reaping flood memory_metric unload_during_flood netns_exit_while_refusing -- "$@"
+run_cases watermarks_and_hysteresis cookie_fallback set_during_reaping flood memory_metric unload_during_flood netns_exit_while_refusing -- "$@"
 summary
