@@ -47,7 +47,8 @@
  * IPVS_EXT_CMD_DEL_SERVICE: delete one service's settings (-ENOENT if none).
  * IPVS_EXT_CMD_FLUSH: delete the settings of every service of the netns.
  * IPVS_EXT_CMD_GET_INFO: reply with global state and counters of the netns
- *   (family-specific attributes, see below; "IPVS_SYNCOOKIE" has none yet).
+ *   (family-specific attributes, see below; "IPVS_SYNCOOKIE" has none: its
+ *   global counters are in /proc/net/stat/ip_vs_syncookie).
  *
  * Family "IPVS_PERSIST" (persistence-extension modes)
  * ----------------------------------------------------
@@ -66,9 +67,11 @@
  *
  * Family "IPVS_SYNCOOKIE" (SYN-cookie proxy)
  * ------------------------------------------
- * IPVS_SYNCOOKIE_ATTR_MODE: u8, enum ipvs_syncookie_mode.
+ * IPVS_SYNCOOKIE_ATTR_MODE: u8, enum ipvs_syncookie_mode.  on and auto need
+ *   an address:port TCP service (not fwmark, not port 0): the relay is an
+ *   IPVS application helper, which IPVS binds by port.
  * IPVS_SYNCOOKIE_ATTR_STATS: nested enum ipvs_syncookie_stats_attr (u64),
- *   in GET_SERVICE replies once the proxy exists (not sent yet).
+ *   in GET_SERVICE replies.
  * IPVS_SYNCOOKIE_ATTR_SECRET: binary, exactly IPVS_SYNCOOKIE_SECRET_LEN
  *   bytes; write-only, accepted by IPVS_SYNCOOKIE_CMD_SET_SECRET only.
  * IPVS_SYNCOOKIE_CMD_SET_SECRET: set the netns's cookie secret, so that
