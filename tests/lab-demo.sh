@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The lab demo (make demo): in the guest, load the modules, build the NAT
 # topology of tests/lib.sh, carry real traffic through an IPVS service
-# configured by the patched ipvsadm, and show the persistence modes side by
-# side.  With --setup-only (make lab) it stops after the setup and leaves
+# configured by the patched ipvsadm, and show the persistence modes, the
+# reaper and the SYN-cookie proxy at work.  With --setup-only (make lab) it stops after the setup and leaves
 # the topology up for an interactive shell.
 source "$(dirname "$0")/lib.sh"
 
@@ -69,6 +69,41 @@ done
 wait $flood
 ipvs -L --reaper
 d dmesg | grep 'reaper:' | tail -4
+
+step "SYN flood: a stock service and a cookie service side by side (5 s each, 20 real clients during it)"
+d sh -c "echo memory >$VS/reap_metric; echo 95 >$VS/reap_high; echo 85 >$VS/reap_low"
+ipvs -A -t $VIP:8080 -s rr --syncookie on || exit 1
+ipvs -a -t $VIP:8080 -r $RS1:80 -m
+ipvs -a -t $VIP:8080 -r $RS2:80 -m
+ipvs -Ln | grep -A2 ':8080'
+# IPVS entries of a virtual port (/proc/net/ip_vs_conn has it in hex)
+entries() { d awk -v p="$(printf %04X "$1")" 'NR > 1 && $5 == p' /proc/net/ip_vs_conn | wc -l; }
+cookies_sent() {
+	local s=0 v
+	for v in $(d awk 'NR > 1 { print $2 }' /proc/net/stat/ip_vs_syncookie); do s=$((s + 16#$v)); done
+	echo $s
+}
+printf '%-16s %-14s %-14s %-13s %s\n' service "peak entries" "entries after" "cookies sent" "real clients ok"
+for port in 80 8080; do
+	sent0=$(cookies_sent)
+	c timeout 5 hping3 -q -S -p $port --flood --rand-source $VIP >/dev/null 2>&1 &
+	flood=$!
+	ok=0 peak=0
+	for i in $(seq 1 20); do
+		c timeout 3 $TOOL who $VIP $port >/dev/null 2>&1 && ok=$((ok + 1))
+		n=$(entries $port)
+		[ "$n" -gt "$peak" ] && peak=$n
+	done
+	wait $flood
+	name=stock
+	[ $port = 8080 ] && name=cookie
+	printf '%-16s %-14s %-14s %-13s %s\n' "$name :$port" "$peak" "$(entries $port)" \
+		"$(($(cookies_sent) - sent0))" "$ok/20"
+done
+echo "the stock service keeps one IPVS entry per spoofed SYN (and forwards each to a real"
+echo "server); the cookie service keeps none: only clients that completed the handshake get one."
+d cat /proc/net/stat/ip_vs_syncookie
+ipvs -Ln --stats | grep -A1 ':8080 '
 
 step "clean up"
 ipvs -C
