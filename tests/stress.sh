@@ -48,6 +48,50 @@ load_unload_under_traffic() {
 		"$(ipvs -L --timeout | awk '{ print $(NF - 1) }')"
 }
 
+# Load/unload with the extensions in use: a cookie service (VIP:82) under a
+# spoofed flood, a persistent idle-mode service (VIP:81) and the reaper
+# guarding VIP:80, each carrying sha256-checked transfers.  A module whose
+# settings or connections are in use may refuse to go ("in use", as
+# ip_vs_ftp does); any other failure, a broken transfer or a kernel report
+# fails.  Settings go with a module, so each cycle sets them again.
+load_unload_with_services() {
+	local flood xfers=() i m p out
+	for m in $MODS; do modprobe $m || return 1; done
+	ipvs -A -t $VIP:81 -s rr -p 30 --persist-mode idle || return 1
+	ipvs -a -t $VIP:81 -r $RS1:80 -m
+	ipvs -A -t $VIP:82 -s rr --syncookie on || return 1
+	ipvs -a -t $VIP:82 -r $RS1:80 -m
+	ipvs -a -t $VIP:82 -r $RS2:80 -m
+	c timeout 100 hping3 -q -S -p 82 -i u200 --rand-source $VIP >/dev/null 2>&1 &
+	flood=$!
+	for p in 80 81 82; do
+		(for i in $(seq 1 4); do c $TOOL xfer $VIP $p --get 2000000 || exit 1; done) \
+			>"$LAB_TMP/xfers$p" 2>&1 &
+		xfers+=($!)
+	done
+	for i in $(seq 1 30); do
+		for m in $MODS; do modprobe $m || { fail "modprobe $m (cycle $i)"; break 2; }; done
+		ipvs -E -t $VIP:82 -s rr --syncookie on >/dev/null 2>&1
+		d sh -c 'echo conns >/proc/sys/net/ipv4/vs/reap_metric; echo 100000 >/proc/sys/net/ipv4/vs/reap_conn_budget'
+		for m in $MODS; do
+			out=$(rmmod $m 2>&1) || [[ $out =~ "in use" ]] ||
+				{ fail "rmmod $m (cycle $i): $out"; break 2; }
+		done
+	done
+	kill $flood 2>/dev/null
+	wait $flood 2>/dev/null
+	for p in 0 1 2; do wait "${xfers[$p]}"; done
+	for p in 80 81 82; do
+		assert_eq "transfers through :$p" 4 "$(grep -c ' ok$' "$LAB_TMP/xfers$p")" || return 1
+	done
+	[ "$i" = 30 ] || return 1
+	ipvs -D -t $VIP:81
+	ipvs -D -t $VIP:82
+	# once the connections are gone, every module goes
+	wait_for 90 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m 2>/dev/null || exit 1; done' ||
+		fail "modules still in use after the services went: $(lsmod | grep ^ip_vs_)"
+}
+
 # 100 namespaces: services with every extension configured, a few packets,
 # then the namespace goes.
 netns_churn() {
@@ -59,10 +103,13 @@ netns_churn() {
 		ip -n churn addr add 192.0.2.10/32 dev lo
 		ip netns exec churn ipvsadm -A -t 192.0.2.10:80 -s rr -p 5 --persist-mode idle --persist-max 60 &&
 			ip netns exec churn ipvsadm -a -t 192.0.2.10:80 -r 192.0.2.10:8080 -m &&
-			ip netns exec churn ipvsadm -A -t 192.0.2.10:81 -s rr --syncookie off &&
+			ip netns exec churn ipvsadm -A -t 192.0.2.10:81 -s rr --syncookie on &&
+			ip netns exec churn ipvsadm -a -t 192.0.2.10:81 -r 192.0.2.10:8080 -m &&
 			ip netns exec churn sysctl -qw net.ipv4.vs.reap_metric=conns net.ipv4.vs.reap_conn_budget=10 ||
 			{ fail "configuring netns (cycle $i)"; ip netns del churn; return 1; }
 		ip netns exec churn timeout 1 hping3 -q -S -p 80 -i u1000 -c 30 --rand-source 192.0.2.10 \
+			>/dev/null 2>&1
+		ip netns exec churn timeout 1 hping3 -q -S -p 81 -i u1000 -c 30 --rand-source 192.0.2.10 \
 			>/dev/null 2>&1
 		ip netns del churn
 	done
@@ -84,5 +131,5 @@ ipvs -A -t $VIP:80 -s rr
 ipvs -a -t $VIP:80 -r $RS1:80 -m
 ipvs -a -t $VIP:80 -r $RS2:80 -m
 
-run_cases genl_fuzz load_unload_under_traffic netns_churn -- "$@"
+run_cases genl_fuzz load_unload_under_traffic load_unload_with_services netns_churn -- "$@"
 summary
