@@ -168,7 +168,11 @@ refused "valid renew with -M" "$PM" -A -t $V:80 -p --persist-mode renew -M 255.2
 refused "valid absolute, fwmark IPv6" "$PM" -A -f 7 -6 -p 9 --persist-mode absolute
 refused "valid explicit --pe persist_ext" "$PM" -E -t $V:80 -p 5 --pe persist_ext --persist-max 0
 refused "valid --syncookie on TCP" "$SC" -A -t $V:80 --syncookie on
-refused "valid --syncookie on fwmark" "$SC" -E -f 7 --syncookie auto
+refused "valid --syncookie off on fwmark" "$SC" -E -f 7 --syncookie off
+refused "--syncookie auto on fwmark" "SYN cookies need an address:port service (not -f fwmark, not port 0)" \
+	-E -f 7 --syncookie auto
+refused "--syncookie on on port 0" "SYN cookies need an address:port service (not -f fwmark, not port 0)" \
+	-A -t $V:0 -p 60 --syncookie on
 refused "valid --syncookie on IPv6" "$SC" -A -t "[2001:db8::10]:80" --syncookie off
 if [ ! -e /sys/module/ip_vs_dos_reap ]; then
 	refused "-L --reaper without the module" \
