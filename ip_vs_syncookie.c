@@ -22,6 +22,7 @@
 #define KMSG_COMPONENT "IPVS"
 #define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
 
+#include <linux/icmp.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -1018,6 +1019,83 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 }
 
 /*
+ * An ICMP error to the VIP about a segment we relayed to a client carries
+ * that segment's sequence number in the client's space; the real server
+ * ignores errors whose sequence number is outside its window (tcp_v4_err,
+ * tcp_v6_err), which would break path MTU discovery.  IPVS forwards the
+ * error to the real server with the addresses translated; the sequence
+ * number is ours to translate, before it does.
+ */
+static void ip_vs_sc_icmp(struct ip_vs_syncookie_net *cn, int af,
+			  struct sk_buff *skb, const struct ip_vs_iphdr *iph)
+{
+	unsigned int inner = iph->len + 8, tcpoff;
+	union nf_inet_addr caddr, vaddr;
+	struct ip_vs_conn_param p;
+	struct ip_vs_sc_conn *sc;
+	struct ip_vs_conn *cp;
+	__be16 _ports[2];
+	const __be16 *ports;
+	u8 type, _type;
+	const u8 *tp;
+
+	tp = skb_header_pointer(skb, iph->len, 1, &_type);
+	if (!tp)
+		return;
+	type = *tp;
+	if (af == AF_INET6) {
+		struct ipv6hdr _ip6h;
+		const struct ipv6hdr *ip6h;
+
+		/* errors are types 1-4; only TCP right after the header */
+		if (type < ICMPV6_DEST_UNREACH || type > ICMPV6_PARAMPROB)
+			return;
+		ip6h = skb_header_pointer(skb, inner, sizeof(_ip6h), &_ip6h);
+		if (!ip6h || ip6h->nexthdr != IPPROTO_TCP)
+			return;
+		vaddr.in6 = ip6h->saddr;
+		caddr.in6 = ip6h->daddr;
+		tcpoff = inner + sizeof(*ip6h);
+	} else {
+		struct iphdr _ih;
+		const struct iphdr *ih;
+
+		if (type != ICMP_DEST_UNREACH && type != ICMP_TIME_EXCEEDED &&
+		    type != ICMP_PARAMETERPROB)
+			return;
+		ih = skb_header_pointer(skb, inner, sizeof(_ih), &_ih);
+		if (!ih || ih->protocol != IPPROTO_TCP || ih->ihl < 5 ||
+		    ih->frag_off & htons(IP_OFFSET))
+			return;
+		vaddr.ip = ih->saddr;
+		caddr.ip = ih->daddr;
+		tcpoff = inner + ih->ihl * 4;
+	}
+	ports = skb_header_pointer(skb, tcpoff, sizeof(_ports), _ports);
+	if (!ports)
+		return;
+	ip_vs_conn_fill_param(net_ipvs(cn->net), af, IPPROTO_TCP, &caddr,
+			      ports[1], &vaddr, ports[0], &p);
+	cp = ip_vs_conn_in_get(&p);
+	if (!cp)
+		return;
+	sc = cp->app && cp->app->init_conn == ip_vs_sc_init_conn ?
+	     cp->app_data : NULL;
+	/* pairs with the release in ip_vs_sc_server_synack */
+	if (sc && smp_load_acquire(&sc->state) == IP_VS_SC_EST &&
+	    !skb_ensure_writable(skb, tcpoff + 8)) {
+		__be32 *seq = (__be32 *)(skb->data + tcpoff + 4);
+		__sum16 *check = (__sum16 *)(skb->data + iph->len + 2);
+		__be32 to = htonl(ntohl(*seq) + sc->delta);
+
+		/* the message's sum stays the same: a COMPLETE csum holds */
+		csum_replace4(check, *seq, to);
+		*seq = to;
+	}
+	__ip_vs_conn_put(cp);
+}
+
+/*
  * The cookie service of a SYN (@syn) or a pure ACK (!@syn) that has no IPVS
  * connection, or NULL: packets of existing connections go on to IPVS (and
  * to our helper), everything else is none of ours.
@@ -1037,10 +1115,16 @@ ip_vs_sc_lookup(struct ip_vs_syncookie_net *cn, int af, struct sk_buff *skb,
 		return NULL;
 	if (unlikely(!ipvs || !ipvs->enable) || skb->pkt_type != PACKET_HOST)
 		return NULL;
-	if (!ip_vs_fill_iph_skb(af, skb, false, iph) ||
-	    iph->protocol != IPPROTO_TCP)
+	if (!ip_vs_fill_iph_skb(af, skb, false, iph))
 		return NULL;
 	if ((af == AF_INET && ip_is_fragment(ip_hdr(skb))) || iph->fragoffs)
+		return NULL;
+	if (iph->protocol == (af == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		if (!syn && READ_ONCE(cn->app))
+			ip_vs_sc_icmp(cn, af, skb, iph);
+		return NULL;
+	}
+	if (iph->protocol != IPPROTO_TCP)
 		return NULL;
 	th = skb_header_pointer(skb, iph->len, sizeof(*_th), _th);
 	if (!th || th->rst || th->syn == th->ack || th->syn != syn)
