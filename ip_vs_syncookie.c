@@ -194,12 +194,24 @@ static void ip_vs_sc_conn_put(struct ip_vs_sc_conn *sc)
 	}
 }
 
-static void ip_vs_sc_pending_drop(void)
+static void ip_vs_sc_reset_client(const struct ip_vs_sc_conn *sc);
+
+/*
+ * A validated connection IPVS did not take (dropped it, say): its client
+ * thinks it is established; reset it rather than leave it hanging.  Only
+ * from its own netns: another one may be gone (@sc holds no reference).
+ */
+static void ip_vs_sc_pending_drop(struct ip_vs_syncookie_net *cn)
 {
 	struct ip_vs_sc_conn *sc = this_cpu_xchg(ip_vs_sc_pending, NULL);
 
-	if (sc)
-		ip_vs_sc_conn_put(sc);
+	if (!sc)
+		return;
+	if (sc->net == cn->net) {
+		ip_vs_sc_reset_client(sc);
+		ip_vs_sc_stat(cn, SC_RESETS);
+	}
+	ip_vs_sc_conn_put(sc);
 }
 
 /* Cookies are keyed by the netns secret, not the host TCP stack's. */
@@ -729,6 +741,7 @@ static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
 			struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
 
 			if (copy) {
+				skb_dst_drop(copy);
 				nf_reset_ct(copy);
 				skb_set_transport_header(copy, thoff);
 				__skb_queue_tail(&sc->held, copy);
@@ -964,6 +977,14 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 				      0, NULL, 0);
 		return NF_DROP;
 	}
+	/*
+	 * Unlike IPVS's NAT handlers, we rewrite this segment with a full
+	 * checksum and may hold its payload: a corrupted one must not
+	 * become valid on the way.
+	 */
+	if (nf_checksum(skb, NF_INET_LOCAL_IN, thoff, IPPROTO_TCP,
+			af == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4))
+		return NF_DROP;
 	ip_vs_sc_stat(cn, SC_COOKIES_VALID);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_VALID);
 
@@ -1002,6 +1023,8 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 		struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
 
 		if (copy) {
+			/* routed again on delivery; no netns references meanwhile */
+			skb_dst_drop(copy);
 			nf_reset_ct(copy);
 			skb_set_transport_header(copy, thoff);
 			__skb_queue_tail(&sc->held, copy);
@@ -1013,7 +1036,7 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 		return NF_DROP;
 	}
 	sc->syn = skb;
-	ip_vs_sc_pending_drop();
+	ip_vs_sc_pending_drop(cn);
 	this_cpu_write(ip_vs_sc_pending, sc);
 	return NF_ACCEPT;
 }
@@ -1222,21 +1245,59 @@ static unsigned int ip_vs_sc_ack_hook(void *priv, struct sk_buff *skb,
 	return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts, engaged);
 }
 
+/* Is @skb IPVS's ICMP "unreachable" to the client of @sc? */
+static bool ip_vs_sc_unreach_to(const struct ip_vs_sc_conn *sc,
+				struct sk_buff *skb)
+{
+	unsigned int off;
+	u8 _type;
+	const u8 *type;
+
+	if (sc->af == AF_INET6) {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		if (ip6h->nexthdr != IPPROTO_ICMPV6 ||
+		    !ipv6_addr_equal(&ip6h->daddr, &sc->caddr.in6))
+			return false;
+		off = sizeof(*ip6h);
+	} else {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_ICMP || iph->daddr != sc->caddr.ip)
+			return false;
+		off = iph->ihl * 4;
+	}
+	type = skb_header_pointer(skb, skb_network_offset(skb) + off, 1, &_type);
+	return type && *type == (sc->af == AF_INET6 ? ICMPV6_DEST_UNREACH :
+						       ICMP_DEST_UNREACH);
+}
+
 /*
- * LOCAL_OUT, last: the rewritten SYN leaving without IPVS having made a
- * masquerading connection of it went to a direct-routing or tunnel server,
- * whose replies bypass us.  Reset the client rather than leave it hanging.
+ * LOCAL_OUT, last: what became of the SYN made of a validated ACK, when
+ * IPVS did not make a masquerading connection of it (which takes the
+ * pending slot).  Leaving for a direct-routing or tunnel server, whose
+ * replies bypass us, it is dropped; with no real server available, IPVS
+ * answers it with an ICMP unreachable, which the client (established, as
+ * far as it knows) would ignore.  Either way the client is reset rather
+ * than left hanging.
  */
 static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
 	struct ip_vs_sc_conn *sc = this_cpu_read(ip_vs_sc_pending);
+	int what;
 
-	if (likely(!sc) || sc->syn != skb || !skb->ipvs_property)
+	if (likely(!sc) || sc->net != state->net)
+		return NF_ACCEPT;
+	if (sc->syn == skb && skb->ipvs_property)
+		what = SC_NONAT;
+	else if (ip_vs_sc_unreach_to(sc, skb))
+		what = SC_RESETS;
+	else
 		return NF_ACCEPT;
 	this_cpu_write(ip_vs_sc_pending, NULL);
 	ip_vs_sc_reset_client(sc);
-	ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_NONAT);
+	ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), what);
 	ip_vs_sc_conn_put(sc);
 	return NF_DROP;
 }

@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 
-SUITE=(tests/modules.sh tests/netlink.sh tests/ipvsadm.sh tests/persist.sh tests/reap.sh tests/stress.sh)
+SUITE=(tests/modules.sh tests/netlink.sh tests/ipvsadm.sh tests/persist.sh tests/reap.sh tests/syncookie.sh tests/faults.sh tests/stress.sh)
 [ $# -gt 0 ] && SUITE=("$@")
 
 # check-debug passes the kernel (KERNEL, read by run.sh), memory and

@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Faults under traffic: real servers that vanish or are drained, services
+# deleted or flushed while connections (proxied ones included) are open,
+# lossy, reordering, duplicating and corrupting links on both sides of the
+# director.  Pass = every transfer that completes is byte-exact, nothing
+# hangs, the modules unload afterwards, and a clean kernel log.
+# Topology: tests/lib.sh; services (all NAT to rs1/rs2 port 80):
+#   VIP:80  plain            VIP:81  persistent, idle mode
+#   VIP:82  SYN cookies on
+# Runs in the lab guest: tools/lab/run.sh tests/faults.sh [case...]
+source "$(dirname "$0")/lib.sh"
+
+MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"
+XFER=4000000
+
+services() {
+	ipvs -A -t $VIP:80 -s rr &&
+		ipvs -A -t $VIP:81 -s rr -p 60 --persist-mode idle &&
+		ipvs -A -t $VIP:82 -s rr --syncookie on || return 1
+	for p in 80 81 82; do
+		ipvs -a -t $VIP:$p -r $RS1:80 -m
+		ipvs -a -t $VIP:$p -r $RS2:80 -m
+	done
+}
+
+# xfer_bg NAME PORT ARGS...: a transfer in the background, its output in $LAB_TMP/NAME.
+XFERS=()
+xfer_bg() {
+	local name=$1 port=$2
+	shift 2
+	ip netns exec client $TOOL xfer $VIP "$port" "$@" >"$LAB_TMP/$name" 2>&1 &
+	XFERS+=($!)
+}
+
+wait_xfers() {
+	local pid rc=0
+	for pid in "${XFERS[@]}"; do wait "$pid" || rc=1; done
+	XFERS=()
+	return $rc
+}
+
+# No transfer may ever deliver wrong bytes, whatever else happened to it.
+no_corruption() {
+	! grep -l CORRUPT "$LAB_TMP"/x* 2>/dev/null | grep -q . ||
+		fail "corrupted transfer: $(grep -l CORRUPT "$LAB_TMP"/x* | xargs)"
+}
+
+established_82() { ipvs -Lnc | grep ESTABLISHED | grep -q "$VIP:82 "; }
+
+# The real server of a proxied transfer goes dark mid-transfer: the client
+# is not fed wrong data, and once the server is back and the entry gone,
+# the service works.
+rs_vanishes() {
+	local pid
+	ipvs -e -t $VIP:82 -r $RS2:80 -m -w 0
+	ip netns exec client timeout 20 $TOOL xfer $VIP 82 --get 40000000 >"$LAB_TMP/x-vanish" 2>&1 &
+	pid=$!
+	wait_for 10 established_82 ||
+		fail "transfer not established" || return 1
+	ip -n rs1 link set eth0 down
+	sleep 2
+	ip -n rs1 link set eth0 up
+	ip -n rs1 route add default via 198.51.100.1 2>/dev/null
+	ip -n rs1 -6 route add default via 2001:db8:2::1 2>/dev/null
+	wait $pid
+	no_corruption || return 1
+	ipvs -e -t $VIP:82 -r $RS2:80 -m -w 1
+	assert_match "a new transfer afterwards" " ok$" "$(c $TOOL xfer $VIP 82 --get $XFER)"
+}
+
+# Weight 0 drains a real server: open transfers to it finish byte-exact,
+# new connections go elsewhere.
+weight_zero() {
+	local i who
+	for p in 80 82; do
+		xfer_bg "x-w0-$p-a" $p --get $XFER
+		xfer_bg "x-w0-$p-b" $p --put $XFER
+	done
+	sleep 1
+	ipvs -e -t $VIP:80 -r $RS1:80 -m -w 0
+	ipvs -e -t $VIP:82 -r $RS1:80 -m -w 0
+	for i in $(seq 1 6); do
+		who=$(c $TOOL who $VIP 82)
+		assert_eq "new proxied connection with rs1 drained" rs2 "$who" || return 1
+	done
+	wait_xfers || fail "a transfer failed: $(cat "$LAB_TMP"/x-w0-* | xargs)" || return 1
+	assert_eq "transfers ok" 4 "$(cat "$LAB_TMP"/x-w0-* | grep -c ' ok$')" || return 1
+	ipvs -e -t $VIP:80 -r $RS1:80 -m -w 1
+	ipvs -e -t $VIP:82 -r $RS1:80 -m -w 1
+}
+
+# Deleting a service while its proxied connections are open: the open
+# transfers finish (IPVS keeps their entries), nothing leaks, and the
+# service comes back.
+service_deleted() {
+	xfer_bg x-del-get 82 --get $XFER
+	xfer_bg x-del-put 82 --put $XFER
+	sleep 1
+	ipvs -D -t $VIP:82 || return 1
+	wait_xfers
+	no_corruption || return 1
+	assert_eq "transfers across the delete" 2 "$(cat "$LAB_TMP"/x-del-* | grep -c ' ok$')" || return 1
+	ipvs -A -t $VIP:82 -s rr --syncookie on
+	ipvs -a -t $VIP:82 -r $RS1:80 -m
+	ipvs -a -t $VIP:82 -r $RS2:80 -m
+	assert_match "service re-added" "^rs[12]$" "$(c $TOOL who $VIP 82)"
+}
+
+# ipvsadm -C under a flood and transfers through every kind of service.
+flush_under_load() {
+	local flood
+	c timeout 6 hping3 -q -S -p 82 -i u300 --rand-source $VIP >/dev/null 2>&1 &
+	flood=$!
+	for p in 80 81 82; do xfer_bg "x-flush-$p" $p --get $XFER; done
+	sleep 1.5
+	ipvs -C || return 1
+	wait $flood
+	wait_xfers
+	no_corruption || return 1
+	assert_eq "services after -C" 0 "$(ipvs -Ln | grep -c '^TCP')" || return 1
+	services || return 1
+	assert_match "cookie service after -C" "^rs[12]$" "$(c $TOOL who $VIP 82)"
+}
+
+# netem on the client link and on the real servers' link at once: loss,
+# reordering, duplication and corruption; transfers through every kind of
+# service stay byte-exact.
+netem_both_sides() {
+	local q="loss 1% delay 1ms reorder 10% 50% duplicate 1% corrupt 0.5%"
+	# shellcheck disable=SC2086
+	c tc qdisc add dev eth0 root netem $q || return 1
+	# shellcheck disable=SC2086
+	r1 tc qdisc add dev eth0 root netem $q
+	# shellcheck disable=SC2086
+	r2 tc qdisc add dev eth0 root netem $q
+	for p in 80 81 82; do
+		xfer_bg "x-netem-$p-get" $p --get $XFER
+		xfer_bg "x-netem-$p-put" $p --put $XFER
+	done
+	wait_xfers
+	c tc qdisc del dev eth0 root
+	r1 tc qdisc del dev eth0 root
+	r2 tc qdisc del dev eth0 root
+	no_corruption || return 1
+	assert_eq "transfers over netem" 6 "$(cat "$LAB_TMP"/x-netem-* | grep -c ' ok$')"
+}
+
+# Everything above leaves nothing behind: once the entries expire (-C
+# drops them), every module unloads.
+modules_unload() {
+	ipvs -C
+	wait_for 60 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m 2>/dev/null || exit 1; done' ||
+		fail "modules still in use: $(lsmod | grep ^ip_vs_ | xargs)"
+}
+
+cleanup() {
+	cleanup_nat
+	rm -rf "$LAB_TMP"
+}
+trap cleanup EXIT
+LAB_TMP=$(mktemp -d)
+for m in $MODS; do modprobe $m || exit 1; done
+setup_nat || exit 1
+d sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+services || exit 1
+
+run_cases rs_vanishes weight_zero service_deleted flush_under_load netem_both_sides modules_unload -- "$@"
+summary

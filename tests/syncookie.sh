@@ -1,0 +1,905 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The SYN-cookie proxy (ip_vs_syncookie), end to end: real TCP through
+# cookie services with NAT real servers (topology: tests/lib.sh), and
+# hand-made segments (tests/tcp_raw.py) for what a socket cannot do: forged
+# and replayed cookies, data on the cookie ACK, RST in the handshake, a
+# cookie carried to another director.
+#
+# Floods are hping3 SYNs from spoofed addresses of 192.0.2.0/24 that no host
+# has (source ports incrementing: one tuple per SYN); the director has
+# permanent neighbour entries for them, so their SYN-ACKs leave on the
+# client bridge to a MAC address nobody has.
+#
+# Runs in the lab guest: tools/lab/run.sh tests/syncookie.sh [case...]
+source "$(dirname "$0")/lib.sh"
+
+VS=/proc/sys/net/ipv4/vs
+STAT=/proc/net/stat/ip_vs_syncookie
+SLOT=/sys/module/ip_vs_syncookie/parameters/slot_secs
+RAW="python3 $TESTS_DIR/tcp_raw.py"
+GENL="python3 $TESTS_DIR/genl.py"
+SET_SECRET=6            # IPVS_SYNCOOKIE_CMD_SET_SECRET
+KEY1=000102030405060708090a0b0c0d0e0f
+KEY2=f0e1d2c3b4a5968778695a4b3c2d1e0f
+BIG=20000000            # bytes of the main transfers, each way
+SMALL=5000000           # bytes of the transfers of the variants
+SPOOF_MAC=02:00:00:00:5c:01
+FLOOD_GAP=u2000         # hping3 -i, per flooding process (2 of them)
+
+# ---- counters (/proc/net/stat/ip_vs_syncookie: names, then hex per CPU)
+
+# stats [NS]: the counter file of a director (default: director)
+stats() { ip netns exec "${1:-director}" cat $STAT; }
+
+# sc_sum TEXT NAME: counter NAME in TEXT (a copy of the file), summed over CPUs
+sc_sum() {
+	local names vals i col=-1 sum=0
+	{
+		read -r -a names
+		for i in "${!names[@]}"; do [ "${names[i]}" != "$2" ] || col=$i; done
+		if [ $col -lt 0 ]; then
+			log "  no counter $2 in $STAT"
+			echo -1000000
+			return
+		fi
+		while read -r -a vals; do
+			[ ${#vals[@]} -gt $col ] && sum=$((sum + 16#${vals[col]}))
+		done
+		echo $sum
+	} <<<"$1"
+}
+
+sc() { sc_sum "$(stats "${2:-}")" "$1"; }
+
+# mark [NS]: remember the counters; grown NAME [NS]: growth since then
+declare -A MARKS
+mark() { MARKS[${1:-director}]=$(stats "${1:-}"); }
+grown() { echo $(($(sc "$1" "${2:-}") - $(sc_sum "${MARKS[${2:-director}]}" "$1"))); }
+
+# assert_grown NAME N [NS]
+assert_grown() {
+	assert_eq "$1 grew by" "$2" "$(grown "$1" "${3:-}")"
+}
+
+# assert_grown_min NAME N [NS]
+assert_grown_min() {
+	local g
+	g=$(grown "$1" "${3:-}")
+	[ "$g" -ge "$2" ] || fail "$1 grew by $g, want >= $2"
+}
+
+# ---- services and knobs
+
+# svc [-p T]... VS MODE RS...: a fresh rr service VS (addr:port) with
+# --syncookie MODE and NAT real servers RS (addr:port)
+svc() {
+	local opts=() vs mode rs
+	while [[ $1 == -* ]]; do opts+=("$1" "$2"); shift 2; done
+	vs=$1 mode=$2
+	shift 2
+	ipvs -D -t "$vs" 2>/dev/null
+	ipvs -A -t "$vs" -s rr "${opts[@]}" --syncookie "$mode" || fail "ipvsadm -A -t $vs --syncookie $mode" || return 1
+	for rs; do
+		ipvs -a -t "$vs" -r "$rs" -m || fail "ipvsadm -a -t $vs -r $rs -m" || return 1
+	done
+}
+
+vs_set() { d sh -c "echo $2 >$VS/$1" || fail "cannot set $1 to $2"; }
+vs_get() { d cat "$VS/$1"; }
+
+# set_secret NS HEX: the cookie secret of a director netns
+set_secret() {
+	assert_eq "SET_SECRET in $1" "errno=0 msg=" \
+		"$(ip netns exec "$1" $GENL IPVS_SYNCOOKIE $SET_SECRET "4:hex:$2")"
+}
+
+# ---- IPVS entries
+
+hexip() { printf '%02X%02X%02X%02X' ${1//./ }; }
+
+# entries_from ADDR...: connection entries of these client addresses
+entries_from() {
+	local a re=""
+	for a; do re+="${re:+|}$(hexip "$a")"; done
+	connection_lines | awk -v re="^($re)\$" '$2 ~ re' | wc -l
+}
+
+# entries_from_port PORT [NS]: entries of the client's port PORT (flood
+# entries of spoofed addresses have random ports too)
+entries_from_port() {
+	ip netns exec "${2:-director}" awk -v c="$(hexip $CLIENT)" -v p="$(printf %04X "$1")" \
+		'NR > 1 && $2 == c && $3 == p' /proc/net/ip_vs_conn | wc -l
+}
+
+# valid_above N: the director accepted more than N cookies so far
+valid_above() { [ "$(sc cookies_valid)" -gt "$1" ]; }
+
+# ip_vs_conn slab objects in use (the cache may be merged into another one,
+# then only /sys/kernel/slab has its name)
+conn_slab() {
+	local n
+	n=$(awk '$1 == "ip_vs_conn" { print $2 }' /proc/slabinfo 2>/dev/null)
+	[ -n "$n" ] || n=$(cut -d' ' -f1 /sys/kernel/slab/ip_vs_conn/objects 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# ---- floods
+
+# flood_start PORT SECONDS ADDR...: one hping3 SYN flood to VIP:PORT per
+# spoofed source address, in the background
+FLOOD_PIDS=()
+FLOOD_N=0
+flood_start() {
+	local port=$1 secs=$2 a
+	shift 2
+	rm -f "$LAB_TMP"/flood.*
+	for a; do
+		ip -n director neigh replace "$a" lladdr $SPOOF_MAC dev brc nud permanent
+		FLOOD_N=$((FLOOD_N + 1))
+		# not through c(): $! must be the flooding process
+		ip netns exec client timeout -s INT "$secs" hping3 -q -S -p "$port" -i $FLOOD_GAP \
+			-a "$a" $VIP >"$LAB_TMP/flood.$FLOOD_N" 2>&1 &
+		FLOOD_PIDS+=($!)
+	done
+}
+
+flooding() { kill -0 "${FLOOD_PIDS[0]}" 2>/dev/null; }
+
+flood_wait() {
+	local p
+	for p in "${FLOOD_PIDS[@]}"; do wait "$p"; done
+	FLOOD_PIDS=()
+}
+
+# SYNs the last flood sent (hping3's statistics)
+flood_sent() {
+	cat "$LAB_TMP"/flood.* | awk '/packets transmitted/ { n += $1 } END { print n + 0 }'
+}
+
+# ---- the raw client: its own kernel's RSTs for the raw ports are dropped
+
+RST_RULE=(OUTPUT -p tcp --tcp-flags RST RST --sport 40000:40999 -m mark ! --mark 0x5c -j DROP)
+raw_on() { ip netns exec "${1:-client}" iptables -I "${RST_RULE[@]}" || fail "RST rule in ${1:-client}"; }
+raw_off() { c iptables -D "${RST_RULE[@]}"; }
+raw6_on() { c ip6tables -I "${RST_RULE[@]}" || fail "IPv6 RST rule in client"; }
+raw6_off() { c ip6tables -D "${RST_RULE[@]}"; }
+
+# want_hex PYTHON-EXPR: hex of a bytes expression; stream() is tcp_tool's
+want_hex() {
+	python3 -c "import sys; sys.path.insert(0, '$TESTS_DIR'); from tcp_tool import stream; print(($1).hex())"
+}
+
+# jf KEY JSON: a field of tcp_raw.py's flat JSON (numbers, booleans and
+# strings without escapes: compare payloads through payload_hex)
+jf() {
+	local re="\"$1\": (\"([^\"]*)\"|[^,}]*)"
+	[[ $2 =~ $re ]] || { echo "(no $1)"; return; }
+	if [[ ${BASH_REMATCH[1]} == \"* ]]; then
+		echo "${BASH_REMATCH[2]}"
+	else
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+
+# guarded BODY UNDO: run BODY, then UNDO whatever BODY did; BODY's status
+guarded() {
+	"$1"
+	local rc=$?
+	"$2"
+	return $rc
+}
+
+# ======== cases
+
+# 1. Byte-exact transfers both ways through a cookie service, with and
+# without the client's TCP options; each connection is one cookie.
+transfer_round() {
+	local a b k
+	mark
+	a=$(c $TOOL xfer $VIP 80 --get $BIG 2>&1)
+	assert_match "$1: $BIG bytes from a real server" "^rs[12] ok$" "$a" || return 1
+	b=$(c $TOOL xfer $VIP 80 --put $BIG 2>&1)
+	assert_match "$1: $BIG bytes to a real server" "^rs[12] ok$" "$b" || return 1
+	[ "${a% *}" != "${b% *}" ] || fail "$1: both connections reached ${a% *} (rr)" || return 1
+	for k in cookies_sent cookies_valid proxied; do
+		assert_eq "$1: $k grew by" 2 "$(grown $k)" || return 1
+	done
+}
+
+CLIENT_OPTS=(net.ipv4.tcp_timestamps net.ipv4.tcp_sack net.ipv4.tcp_window_scaling)
+transfer_body() {
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	transfer_round "client with timestamps, SACK, window scaling" || return 1
+	c sysctl -qw "${CLIENT_OPTS[@]/%/=0}" || return 1
+	transfer_round "client without timestamps, SACK, window scaling" || return 1
+	assert_match "the service's counters (ipvsadm -L --stats)" \
+		"syncookie: syn 4 sent 4 valid 4 invalid 0 proxied 4" "$(ipvs -L -n --stats -t $VIP:80)"
+}
+transfer_undo() { c sysctl -qw "${CLIENT_OPTS[@]/%/=1}"; }
+transfer() { guarded transfer_body transfer_undo; }
+
+# 2. A real server with a smaller MSS, a small receive buffer and no window
+# scaling (then also no timestamps, no SACK) than the client and the
+# director: the translation still delivers every byte.
+RMEM=""
+rs_options_body() {
+	local out
+	RMEM=$(r1 sysctl -n net.ipv4.tcp_rmem)
+	svc $VIP:82 on $RS1:80 || return 1
+	ip -n rs1 route replace default via 198.51.100.1 advmss 1200 || return 1
+	r1 sysctl -qw net.ipv4.tcp_rmem="4096 8192 32768" net.ipv4.tcp_window_scaling=0 || return 1
+	mark
+	out=$(c $TOOL xfer $VIP 82 --get $SMALL 2>&1)
+	assert_eq "from rs1 (MSS 1200, 32 kB buffer, no wscale)" "rs1 ok" "$out" || return 1
+	out=$(c $TOOL xfer $VIP 82 --put $SMALL 2>&1)
+	assert_eq "to rs1 (MSS 1200, 32 kB buffer, no wscale)" "rs1 ok" "$out" || return 1
+	r1 sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0 || return 1
+	out=$(c $TOOL xfer $VIP 82 --get $SMALL 2>&1)
+	assert_eq "from rs1 also without timestamps and SACK" "rs1 ok" "$out" || return 1
+	out=$(c $TOOL xfer $VIP 82 --put $SMALL 2>&1)
+	assert_eq "to rs1 also without timestamps and SACK" "rs1 ok" "$out" || return 1
+	assert_grown proxied 4
+}
+rs_options_undo() {
+	ip -n rs1 route replace default via 198.51.100.1
+	r1 sysctl -qw net.ipv4.tcp_rmem="$RMEM" net.ipv4.tcp_window_scaling=1 \
+		net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1
+}
+rs_options() { guarded rs_options_body rs_options_undo; }
+
+# 3. Loss, reordering and duplicates on the client link, both directions.
+# Loss starts once the cookie ACK arrived: a lost third ACK strands
+# a server-speaks-first client with any SYN cookie (the client has nothing
+# to retransmit), which is not what this case is about.
+NETEM="delay 2ms reorder 25% 50% duplicate 1%"
+lossy_xfer() {
+	local pid out v0
+	v0=$(sc cookies_valid)
+	# shellcheck disable=SC2086
+	c tc qdisc replace dev eth0 root netem $NETEM || return 1
+	# shellcheck disable=SC2086
+	d tc qdisc replace dev v-client root netem $NETEM || return 1
+	ip netns exec client $TOOL xfer $VIP 80 "$@" >"$LAB_TMP/xfer" 2>&1 &
+	pid=$!
+	wait_for 30 valid_above "$v0" || fail "netem: the transfer's cookie ACK did not arrive" || return 1
+	# shellcheck disable=SC2086
+	c tc qdisc change dev eth0 root netem $NETEM loss 1%
+	# shellcheck disable=SC2086
+	d tc qdisc change dev v-client root netem $NETEM loss 1%
+	wait $pid
+	out=$(cat "$LAB_TMP/xfer")
+	assert_match "netem: xfer $*" "^rs[12] ok$" "$out"
+}
+netem_body() {
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	mark
+	lossy_xfer --get $BIG || return 1
+	lossy_xfer --put $SMALL || return 1
+	assert_grown_min cookies_valid 2 || return 1
+	assert_grown proxied 2
+}
+netem_undo() {
+	c tc qdisc del dev eth0 root 2>/dev/null
+	d tc qdisc del dev v-client root 2>/dev/null
+	true
+}
+netem() { guarded netem_body netem_undo; }
+
+# 4. A spoofed SYN flood to a cookie service allocates nothing, while
+# legitimate clients get through; the same flood to a stock NAT service
+# (the baseline) makes an entry per SYN.
+flood() {
+	local slab0 slab1 max=0 n probe sent out errs
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	mark
+	slab0=$(conn_slab)
+	flood_start 80 6 192.0.2.200 192.0.2.201
+	ip netns exec client $TOOL probe $VIP 80 --every 0.1 --count 30 >"$LAB_TMP/probe" 2>&1 &
+	probe=$!
+	while flooding; do
+		n=$(entries_from 192.0.2.200 192.0.2.201)
+		[ "$n" -le $max ] || max=$n
+		sleep 0.3
+	done
+	flood_wait
+	wait $probe
+	slab1=$(conn_slab)
+	sent=$(flood_sent)
+	log "  cookie service: $sent SYNs, ip_vs_conn objects $slab0 -> $slab1, max flood entries $max"
+	[ "$sent" -ge 1000 ] || fail "the flood sent only $sent SYNs" || return 1
+	assert_eq "entries of the flood (max while flooding)" 0 "$max" || return 1
+	assert_eq "entries of the flood after it" 0 "$(entries_from 192.0.2.200 192.0.2.201)" || return 1
+	[ $((slab1 - slab0)) -le 100 ] || fail "ip_vs_conn grew by $((slab1 - slab0)) objects" || return 1
+	out=$(cat "$LAB_TMP/probe")
+	assert_eq "legitimate connections during the flood" 30 "$(grep -cE '^t=[0-9.]+ rs[12]$' <<<"$out")" || return 1
+	# the legitimate ones may have sent SYNs twice (the director was busy)
+	assert_grown_min cookies_sent $((sent / 2 + 30)) || return 1
+	assert_grown_min syn_received $((sent / 2 + 30)) || return 1
+	assert_grown cookies_valid 30 || return 1
+	errs=$(grown cookies_invalid)
+	assert_eq "invalid cookies during a SYN-only flood" 0 "$errs" || return 1
+
+	# baseline: a stock NAT service (its servers drop SYNs to port 81, so
+	# that the entries stay in SYN_RECV); IPVS must have made an entry for
+	# at least half of the SYNs sent, or the flood above proves nothing
+	ipvs -D -t $VIP:81 2>/dev/null
+	ipvs -A -t $VIP:81 -s rr || return 1
+	ipvs -a -t $VIP:81 -r $RS1:81 -m && ipvs -a -t $VIP:81 -r $RS2:81 -m || return 1
+	r1 iptables -I INPUT -p tcp --dport 81 -j DROP
+	r2 iptables -I INPUT -p tcp --dport 81 -j DROP
+	slab0=$(conn_slab)
+	flood_start 81 6 192.0.2.210 192.0.2.211
+	flood_wait
+	n=$(entries_from 192.0.2.210 192.0.2.211)
+	slab1=$(conn_slab)
+	sent=$(flood_sent)
+	r1 iptables -D INPUT -p tcp --dport 81 -j DROP
+	r2 iptables -D INPUT -p tcp --dport 81 -j DROP
+	ipvs -D -t $VIP:81
+	log "  stock service: $sent SYNs, $n entries, ip_vs_conn objects $slab0 -> $slab1"
+	[ "$n" -ge $((sent / 2)) ] || fail "baseline: $n entries for $sent SYNs" || return 1
+	[ $((slab1 - slab0)) -ge $((n / 2)) ] || fail "baseline: ip_vs_conn grew by $((slab1 - slab0)) for $n entries" || return 1
+}
+
+# 5. An ACK with a forged cookie: dropped and counted, no entry; RST with
+# syncookie_invalid_rst.
+invalid_body() {
+	local out sport ack
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	mark
+	out=$(c $RAW send $VIP 80 --flags A --seq random --ack random --wait 1.5)
+	sport=$(jf sport "$out")
+	assert_eq "answers to a forged ACK" "" "$(jf answers "$out")" || return 1
+	assert_grown cookies_invalid 1 || return 1
+	assert_eq "entries of the forged ACK" 0 "$(entries_from_port "$sport")" || return 1
+	# a real SYN, then an ACK of a wrong cookie
+	out=$(c $RAW handshake $VIP 80 --forge --wait 1.5)
+	assert_eq "SYN-ACK before the forged ACK" true "$(jf synack "$out")" || return 1
+	assert_eq "answers to a wrong cookie" "" "$(jf answers "$out")" || return 1
+	assert_eq "entries of the wrong cookie" 0 "$(entries_from_port "$(jf sport "$out")")" || return 1
+	assert_grown cookies_invalid 2 || return 1
+	assert_grown proxied 0 || return 1
+	vs_set syncookie_invalid_rst 1 || return 1
+	out=$(c $RAW send $VIP 80 --flags A --seq random --ack random --wait 2)
+	ack=$(jf ack "$out")
+	assert_eq "RST for a forged ACK (syncookie_invalid_rst 1)" true "$(jf rst "$out")" || return 1
+	assert_eq "the RST's seq (the forged ACK's ack)" "$ack" "$(jf rst_seq "$out")" || return 1
+	assert_grown cookies_invalid 3 || return 1
+	assert_eq "entries of the RST-answered ACK" 0 "$(entries_from_port "$(jf sport "$out")")"
+}
+invalid_undo() {
+	vs_set syncookie_invalid_rst 0
+	raw_off
+}
+invalid() { raw_on || return 1; guarded invalid_body invalid_undo; }
+
+# 6. Cookies are valid in their slot and the previous one only (slot_secs
+# 1: a 3 s old one is stale), and only under the secret that made them.
+replay_body() {
+	local out st=$LAB_TMP/replay.json
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	echo 1 >$SLOT || fail "cannot set slot_secs" || return 1
+	mark
+	out=$(c $RAW handshake $VIP 80 --expect 4 --wait 4)
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_match "greeting through a fresh cookie (slot_secs 1)" "^7273(31|32)0a$" "$(jf payload_hex "$out")" || return 1
+	assert_grown cookies_valid 1 || return 1
+	mark
+	out=$(c $RAW syn $VIP 80 --state "$st")
+	assert_eq "SYN-ACK" true "$(jf synack "$out")" || return 1
+	sleep 3 # the cookie must age past two slots: waiting is the test
+	out=$(c $RAW ack --state "$st" --wait 2)
+	assert_eq "payload through a 3 s old cookie" "" "$(jf payload_hex "$out")" || return 1
+	assert_eq "entries of the stale cookie" 0 "$(entries_from_port "$(jf sport "$out")")" || return 1
+	assert_grown cookies_invalid 1 || return 1
+	assert_grown cookies_valid 0 || return 1
+	echo 64 >$SLOT
+	# the secret changes between SYN-ACK and ACK
+	set_secret director $KEY1 || return 1
+	mark
+	out=$(c $RAW syn $VIP 80 --state "$st")
+	assert_eq "SYN-ACK" true "$(jf synack "$out")" || return 1
+	set_secret director $KEY2 || return 1
+	out=$(c $RAW ack --state "$st" --wait 2)
+	assert_eq "payload through a cookie of the old secret" "" "$(jf payload_hex "$out")" || return 1
+	assert_eq "entries of the old secret's cookie" 0 "$(entries_from_port "$(jf sport "$out")")" || return 1
+	assert_grown cookies_invalid 1 || return 1
+	assert_grown proxied 0
+}
+replay_undo() {
+	echo 64 >$SLOT
+	raw_off
+}
+replay() { raw_on || return 1; guarded replay_body replay_undo; }
+
+# 7. Data on the cookie ACK (and right behind it) is held until the server
+# answered, then delivered: the server's answers to the two requests prove
+# that it got them.
+ack_with_data_body() {
+	local out want want_ts
+	svc $VIP:80 on $RS1:80 || return 1
+	want=$(want_hex "b'rs1\\n' + stream(8) * 2")
+	want_ts=$(want_hex "b'rs1\\n' + stream(3000)")
+	mark
+	out=$(c $RAW handshake $VIP 80 --data 'GET 8\n' --data 'GET 8\n' --expect 20 --wait 5)
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_eq "greeting and answers to the held requests" "$want" "$(jf payload_hex "$out")" || return 1
+	assert_grown_min held 1 || return 1
+	assert_grown cookies_valid 1 || return 1
+	assert_grown proxied 1 || return 1
+	# without data: the window update opens the zero window of the SYN-ACK
+	out=$(c $RAW handshake $VIP 80 --expect 4 --wait 4)
+	assert_eq "greeting" 7273310a "$(jf payload_hex "$out")" || return 1
+	assert_eq "window update after the server's handshake" true "$(jf window_update "$out")" || return 1
+	# timestamps, SACK, window scaling: a few segments, each timestamp of
+	# the server translated so that the client's PAWS check takes it
+	mark
+	out=$(c $RAW handshake $VIP 80 --ts --sack --wscale 7 --data 'GET 3000\n' --expect 3004 --wait 5)
+	assert_eq "SYN-ACK's TSecr" "$(jf syn_tsval "$out")" "$(jf synack_tsecr "$out")" || return 1
+	assert_eq "greeting and 3000 bytes (timestamps on)" "$want_ts" "$(jf payload_hex "$out")" || return 1
+	[ "$(jf ts_answers "$out")" -ge 3 ] || fail "answers with timestamps: $(jf ts_answers "$out")" || return 1
+	assert_eq "answers with a TSval before the SYN-ACK's or a foreign TSecr" 0 "$(jf ts_bad "$out")" || return 1
+	assert_grown held 1
+}
+ack_with_data() { raw_on || return 1; guarded ack_with_data_body raw_off; }
+
+# 8. RST instead of the third ACK: nothing is opened, nothing left.
+# shellcheck disable=SC2054 # iptables' commas
+RS_SYNS=(INPUT -p tcp --dport 80 --tcp-flags SYN,ACK,RST SYN)
+rs_syns() {
+	local n=0 ns
+	for ns in rs1 rs2; do
+		n=$((n + $(ip netns exec $ns iptables -L INPUT -nvx | awk 'NR == 3 { print $1 }')))
+	done
+	echo $n
+}
+rst_in_handshake_body() {
+	local out sport
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	r1 iptables -I "${RS_SYNS[@]}" && r2 iptables -I "${RS_SYNS[@]}" || return 1
+	mark
+	out=$(c $RAW handshake $VIP 80 --rst --wait 1)
+	sport=$(jf sport "$out")
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_eq "answers to the RST" "" "$(jf answers "$out")" || return 1
+	assert_eq "entries after the RST" 0 "$(entries_from_port "$sport")" || return 1
+	assert_eq "SYNs that reached a real server" 0 "$(rs_syns)" || return 1
+	assert_grown cookies_valid 0 || return 1
+	assert_grown proxied 0 || return 1
+	# a real connection afterwards reaches a server (and the counting rules work)
+	c $TOOL who $VIP 80 >/dev/null || fail "connection after the RST case" || return 1
+	assert_eq "SYNs that reached a real server for one connection" 1 "$(rs_syns)"
+}
+rst_in_handshake_undo() {
+	r1 iptables -D "${RS_SYNS[@]}"
+	r2 iptables -D "${RS_SYNS[@]}"
+	raw_off
+}
+rst_in_handshake() { raw_on || return 1; guarded rst_in_handshake_body rst_in_handshake_undo; }
+
+# 9. The real server's port is closed: the client is reset at once.
+server_down_body() {
+	local out t
+	svc $VIP:83 on $RS1:81 || return 1
+	mark
+	out=$(c $TOOL probe $VIP 83 --every 1 --count 1)
+	assert_match "client of a closed server" "^t=[0-9.]+ error:Connection(Reset|Refused)Error$" "$out" || return 1
+	out=$(c $RAW handshake $VIP 83 --wait 5)
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_eq "RST for the raw client" true "$(jf rst "$out")" || return 1
+	t=$(jf rst_after "$out")
+	awk -v t="$t" 'BEGIN { exit !(t < 2) }' || fail "RST $t s after the ACK, want < 2" || return 1
+	assert_grown resets 2 || return 1
+	assert_grown cookies_valid 2
+}
+server_down() { raw_on || return 1; guarded server_down_body raw_off; }
+
+# 10. The real server drops SYNs: syncookie_syn_retries (1) SYNs more, then
+# the client is reset (SYN at 0 s, retry at 1 s, give up at 3 s).
+server_silent_body() {
+	local out t
+	svc $VIP:84 on $RS1:80 || return 1
+	vs_set syncookie_syn_retries 1 || return 1
+	r1 iptables -I INPUT -p tcp --dport 80 --syn -j DROP || return 1
+	mark
+	out=$(c $RAW handshake $VIP 84 --wait 8)
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_eq "RST for the client of a silent server" true "$(jf rst "$out")" || return 1
+	t=$(jf rst_after "$out")
+	awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t <= 4.5) }' || fail "RST $t s after the ACK, want 3 (1.5 to 4.5)" || return 1
+	assert_grown syn_retries 1 || return 1
+	assert_grown resets 1 || return 1
+	out=$(c $TOOL probe $VIP 84 --every 1 --count 1)
+	assert_match "socket client of a silent server" "^t=[0-9.]+ error:ConnectionResetError$" "$out" || return 1
+	assert_grown syn_retries 2
+}
+server_silent_undo() {
+	r1 iptables -D INPUT -p tcp --dport 80 --syn -j DROP
+	vs_set syncookie_syn_retries 3
+	raw_off
+}
+server_silent() { raw_on || return 1; guarded server_silent_body server_silent_undo; }
+
+# 11. auto: cookies only while SYNs exceed the threshold (50/s), until
+# off_delay (2 s) after the flood.
+# straight: a connection that is not a cookie
+straight() {
+	local before
+	before=$(sc cookies_sent)
+	c $TOOL who $VIP 86 >/dev/null && [ "$(sc cookies_sent)" = "$before" ]
+}
+engaged() { [ "$(grown cookies_sent)" -gt 0 ]; }
+auto_body() {
+	local out end
+	vs_set syncookie_threshold 50 || return 1
+	vs_set syncookie_off_delay 2 || return 1
+	svc $VIP:86 auto $RS1:80 $RS2:80 || return 1
+	mark
+	c $TOOL who $VIP 86 >/dev/null || fail "connection before the flood" || return 1
+	c $TOOL who $VIP 86 >/dev/null || fail "connection before the flood" || return 1
+	assert_grown cookies_sent 0 || return 1
+	assert_grown proxied 0 || return 1
+	mark
+	flood_start 86 8 192.0.2.220 192.0.2.221
+	wait_for 4 engaged || fail "no cookies 4 s into a flood of $(grown syn_received) SYNs" || return 1
+	mark
+	out=$(c $TOOL probe $VIP 86 --every 0.2 --count 5)
+	flooding || fail "the flood ended before the probe did (TCG too slow?)" || return 1
+	assert_eq "legitimate connections during the flood" 5 "$(grep -cE '^t=[0-9.]+ rs[12]$' <<<"$out")" || return 1
+	assert_grown cookies_valid 5 || return 1
+	flood_wait
+	end=$SECONDS
+	wait_for 4 straight || fail "cookies still on $((SECONDS - end)) s after the flood (off_delay 2)" || return 1
+	log "  straight again $((SECONDS - end)) s after the flood"
+}
+auto_undo() {
+	flood_wait
+	vs_set syncookie_threshold 1000
+	vs_set syncookie_off_delay 30
+}
+auto() { guarded auto_body auto_undo; }
+
+# 12. Two directors with the same secret accept each other's cookies.
+# Topology B copies the addresses of A: bclient --brc-- bdir --brs-- brs1.
+add_b_host() {
+	add_ns "$1"
+	ip link add eth0 netns "$1" type veth peer name "v-$1" netns bdir
+	ip -n bdir link set "v-$1" master "$2" up
+	ip -n "$1" addr add "$3/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" route add default via "$4"
+}
+setup_b() {
+	add_ns bdir
+	ip netns exec bdir sysctl -qw net.ipv4.ip_forward=1
+	for br in brc brs; do
+		ip -n bdir link add "$br" type bridge
+		ip -n bdir link set "$br" up
+	done
+	ip -n bdir addr add 192.0.2.1/24 dev brc
+	ip -n bdir addr add $VIP/32 dev brc
+	ip -n bdir addr add 198.51.100.1/24 dev brs
+	add_b_host bclient brc $CLIENT 192.0.2.1
+	add_b_host brs1 brs $RS1 198.51.100.1
+	ip netns exec brs1 $TOOL serve --name brs1 --port 80 >/dev/null 2>&1 &
+	echo $! >>"$LAB_PIDS"
+	wait_for 20 ip netns exec brs1 $TOOL who $RS1 80 || fail "brs1 server did not start" || return 1
+	ip netns exec bdir ipvsadm -A -t $VIP:80 -s rr --syncookie on || return 1
+	ip netns exec bdir ipvsadm -a -t $VIP:80 -r $RS1:80 -m || return 1
+	raw_on bclient
+}
+shared_secret_body() {
+	local out st=$LAB_TMP/shared.json
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	setup_b || return 1
+	set_secret director $KEY1 || return 1
+	set_secret bdir $KEY1 || return 1
+	mark
+	mark bdir
+	out=$(c $RAW syn $VIP 80 --state "$st")
+	assert_eq "A's SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	out=$(ip netns exec bclient $RAW ack --state "$st" --expect 5 --wait 4)
+	assert_eq "B's server greets the client of A's cookie (brs1)" 627273310a "$(jf payload_hex "$out")" || return 1
+	assert_grown cookies_valid 1 bdir || return 1
+	assert_grown proxied 1 bdir || return 1
+	assert_grown cookies_sent 1 || return 1
+	assert_grown cookies_valid 0 || return 1
+	# different secrets
+	set_secret bdir $KEY2 || return 1
+	mark bdir
+	out=$(c $RAW syn $VIP 80 --state "$st")
+	assert_eq "A's SYN-ACK" true "$(jf synack "$out")" || return 1
+	out=$(ip netns exec bclient $RAW ack --state "$st" --wait 2)
+	assert_eq "payload in B for a cookie of another secret" "" "$(jf payload_hex "$out")" || return 1
+	assert_grown cookies_invalid 1 bdir || return 1
+	assert_grown proxied 0 bdir || return 1
+	assert_eq "entries in B of the other secret's cookie" 0 "$(entries_from_port "$(jf sport "$out")" bdir)"
+}
+shared_secret_undo() {
+	local ns
+	raw_off
+	for ns in bclient brs1 bdir; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del $ns 2>/dev/null
+	done
+	true
+}
+shared_secret() { raw_on || return 1; guarded shared_secret_body shared_secret_undo; }
+
+# 13. IPv6: byte-exact both ways through an IPv6 cookie service.
+ipv6() {
+	local a b
+	svc "[$VIP6]:80" on "[$RS1_6]:80" "[$RS2_6]:80" || return 1
+	mark
+	a=$(c $TOOL xfer $VIP6 80 --get $BIG 2>&1)
+	assert_match "IPv6: $BIG bytes from a real server" "^rs[12] ok$" "$a" || return 1
+	b=$(c $TOOL xfer $VIP6 80 --put $SMALL 2>&1)
+	assert_match "IPv6: $SMALL bytes to a real server" "^rs[12] ok$" "$b" || return 1
+	[ "${a% *}" != "${b% *}" ] || fail "IPv6: both connections reached ${a% *} (rr)" || return 1
+	assert_grown cookies_valid 2 || return 1
+	assert_grown proxied 2 || return 1
+	# the module's own IPv6 segments: held data, resets
+	raw6_on || return 1
+	guarded ipv6_raw raw6_off
+}
+ipv6_raw() {
+	local out ack t
+	out=$(c $RAW handshake $VIP6 80 --data 'GET 8\n' --expect 12 --wait 5)
+	assert_eq "IPv6 SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_match "IPv6: greeting and the answer to the held request" \
+		"^7273(31|32)0a$(want_hex 'stream(8)')$" "$(jf payload_hex "$out")" || return 1
+	svc "[$VIP6]:83" on "[$RS1_6]:81" || return 1
+	out=$(c $RAW handshake $VIP6 83 --wait 5)
+	assert_eq "IPv6: RST for the client of a closed server" true "$(jf rst "$out")" || return 1
+	t=$(jf rst_after "$out")
+	awk -v t="$t" 'BEGIN { exit !(t < 2) }' || fail "IPv6: RST $t s after the ACK, want < 2" || return 1
+	vs_set syncookie_invalid_rst 1 || return 1
+	out=$(c $RAW send $VIP6 80 --flags A --seq random --ack random --wait 2)
+	vs_set syncookie_invalid_rst 0
+	ack=$(jf ack "$out")
+	assert_eq "IPv6: RST for a forged ACK" true "$(jf rst "$out")" || return 1
+	assert_eq "IPv6: the RST's seq" "$ack" "$(jf rst_seq "$out")" || return 1
+	ipvs -D -t "[$VIP6]:80"
+	ipvs -D -t "[$VIP6]:83"
+}
+
+# 14. A persistent cookie service: one server per client, a template.
+persistence() {
+	local out
+	svc -p 60 $VIP:85 on $RS1:80 $RS2:80 || return 1
+	mark
+	out=$(c $TOOL probe $VIP 85 --every 0.2 --count 5)
+	assert_eq "connections" 5 "$(grep -cE '^t=[0-9.]+ rs[12]$' <<<"$out")" || return 1
+	assert_eq "servers reached" 1 "$(awk '{ print $2 }' <<<"$out" | sort -u | wc -l)" || return 1
+	assert_eq "templates of the service" 1 "$(template_lines | awk '$5 == "0055"' | wc -l)" || return 1
+	assert_grown cookies_valid 5 || return 1
+	assert_grown proxied 5
+}
+
+# Extra. The server answers late (its first SYN dropped): of 10 segments
+# of data the client sent meanwhile, 8 are held (the limit) and delivered
+# in order once it answered, 2 dropped (a real client sends them again).
+held_overflow_body() {
+	local out pid want args=() i
+	svc $VIP:80 on $RS1:80 || return 1
+	want=$(want_hex "b'rs1\\n' + stream(1) * 8")
+	for i in 1 2 3 4 5 6 7 8 9 10; do args+=(--data 'GET 1\n'); done
+	r1 iptables -I INPUT -p tcp --dport 80 --syn -j DROP || return 1
+	mark
+	ip netns exec client $RAW handshake $VIP 80 "${args[@]}" --expect 12 --wait 10 >"$LAB_TMP/held" &
+	pid=$!
+	wait_for 5 held_full || fail "held $(grown held), dropped $(grown ack_dropped): want 8, 2" || return 1
+	r1 iptables -D INPUT -p tcp --dport 80 --syn -j DROP
+	wait $pid
+	out=$(cat "$LAB_TMP/held")
+	assert_eq "greeting and answers to the 8 held requests" "$want" "$(jf payload_hex "$out")" || return 1
+	assert_grown held 8 || return 1
+	assert_grown ack_dropped 2 || return 1
+	assert_grown_min syn_retries 1 || return 1
+	assert_grown proxied 1
+}
+held_full() { [ "$(grown held)" -ge 8 ] && [ "$(grown ack_dropped)" -ge 2 ]; }
+held_overflow_undo() {
+	r1 iptables -D INPUT -p tcp --dport 80 --syn -j DROP 2>/dev/null
+	raw_off
+}
+held_overflow() { raw_on || return 1; guarded held_overflow_body held_overflow_undo; }
+
+# Extra. No real server available (the only one quiescent): IPVS cannot
+# schedule the validated cookie.  The client, which already has its SYN-ACK,
+# must be reset rather than left waiting for data that never comes.
+no_server_body() {
+	local out
+	svc $VIP:88 on $RS1:80 || return 1
+	ipvs -e -t $VIP:88 -r $RS1:80 -m -w 0 || return 1
+	mark
+	out=$(c $RAW handshake $VIP 88 --wait 3)
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_grown cookies_valid 1 || return 1
+	assert_eq "entries of the unscheduled client" 0 "$(entries_from_port "$(jf sport "$out")")" || return 1
+	assert_eq "RST for the client when no real server is available (answers: $(jf answers "$out"))" \
+		true "$(jf rst "$out")"
+}
+no_server_undo() {
+	ipvs -D -t $VIP:88
+	raw_off
+}
+no_server() { raw_on || return 1; guarded no_server_body no_server_undo; }
+
+# An ICMP "fragmentation needed" from the client's side about a segment the
+# real server sent carries a client-space sequence number: the module
+# translates it, so the real server accepts it and lowers its path MTU
+# (without translation it counts OutOfWindowIcmps and ignores it).
+icmp_pmtu() {
+	local before after
+	svc $VIP:89 on $RS1:80 || return 1
+	r1 ip route flush cache
+	before=$(r1 nstat -az TcpExtOutOfWindowIcmps | awk '/OutOfWindow/ { print $2 }')
+	c python3 - "$VIP" 89 1200 <<'PY' || fail "no ICMP sent" || return 1
+import socket, struct, sys, time
+vip, port, mtu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+sniff = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+sniff.settimeout(5)
+s = socket.create_connection((vip, port), timeout=5)
+cport = s.getsockname()[1]
+client = s.getsockname()[0]
+nxt = None
+while nxt is None:
+    pkt = sniff.recv(65535)
+    ihl = (pkt[0] & 15) * 4
+    sp, dp, seq = struct.unpack("!HHI", pkt[ihl:ihl + 8])
+    plen = len(pkt) - ihl - (pkt[ihl + 12] >> 4) * 4
+    if sp == port and dp == cport and plen > 0:
+        nxt = (seq + plen) & 0xffffffff   # the server's snd_nxt, client space
+inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 1500, 0, 0x4000, 64, 6, 0,
+                    socket.inet_aton(vip), socket.inet_aton(client))
+inner += struct.pack("!HHI", port, cport, nxt)
+icmp = struct.pack("!BBHHH", 3, 4, 0, 0, mtu) + inner
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp, (vip, 0))
+time.sleep(0.5)
+s.close()
+PY
+	wait_for 3 bash -c "ip netns exec rs1 ip route get $CLIENT | grep -q 'mtu 1200'" ||
+		fail "rs1 did not learn the path MTU: $(r1 ip route get $CLIENT | xargs)" || return 1
+	after=$(r1 nstat -az TcpExtOutOfWindowIcmps | awk '/OutOfWindow/ { print $2 }')
+	assert_eq "OutOfWindowIcmps on rs1" "$before" "$after" || return 1
+	ipvs -D -t $VIP:89
+	r1 ip route flush cache
+}
+
+# Extra. IPVS picks a direct-routing server for a validated cookie (the stock
+# ipvsadm does not refuse adding one): the client is reset, not left
+# hanging, and nothing reaches the server.
+nonat_body() {
+	local out
+	svc $VIP:87 on $RS1:80 || return 1
+	d "${IPVSADM_STOCK:-/usr/sbin/ipvsadm}" -a -t $VIP:87 -r $RS2 -g -w 1 ||
+		fail "stock ipvsadm -a -g" || return 1
+	ipvs -e -t $VIP:87 -r $RS1:80 -m -w 0 || return 1
+	# DR keeps the VIP as destination: count SYNs before routing in rs2
+	r2 iptables -t mangle -I PREROUTING -p tcp --syn || return 1
+	mark
+	out=$(c $RAW handshake $VIP 87 --wait 3)
+	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
+	assert_eq "RST for the client of a DR server" true "$(jf rst "$out")" || return 1
+	assert_grown nonat 1 || return 1
+	assert_grown proxied 0 || return 1
+	assert_eq "SYNs that reached the DR server" 0 \
+		"$(r2 iptables -t mangle -L PREROUTING -nvx | awk 'NR == 3 { n = $1 } END { print n + 0 }')"
+}
+nonat_undo() {
+	r2 iptables -t mangle -D PREROUTING -p tcp --syn 2>/dev/null
+	ipvs -D -t $VIP:87
+	raw_off
+}
+nonat() { raw_on || return 1; guarded nonat_body nonat_undo; }
+
+# 16. ipvsadm: cookies need NAT real servers; -S | -R keeps the mode.
+ipvsadm_cli() {
+	local out rc saved again
+	ipvs -C
+	ipvs -A -t $VIP:90 -s rr && ipvs -a -t $VIP:90 -r $RS1 -g || return 1
+	ipvs -A -t $VIP:91 -s rr && ipvs -a -t $VIP:91 -r $RS1 -i || return 1
+	for vs in $VIP:90 $VIP:91; do
+		out=$(ipvs -E -t $vs -s rr --syncookie on 2>&1)
+		rc=$?
+		assert_eq "exit status of -E -t $vs --syncookie on (DR/TUN server)" 2 $rc || return 1
+		assert_match "message of -E -t $vs --syncookie on" "^ipvsadm: SYN cookies need masquerading \(-m\) real servers" "$out" || return 1
+		assert_eq "lines of the message" 1 "$(wc -l <<<"$out")" || return 1
+	done
+	[[ $(ipvs -Sn) != *--syncookie* ]] || fail "a refused -E left a mode: $(ipvs -Sn)" || return 1
+	ipvs -A -t $VIP:92 -s rr --syncookie on || return 1
+	ipvs -a -t $VIP:92 -r $RS1:80 -m || return 1
+	for args in "-a -t $VIP:92 -r $RS2 -g" "-a -t $VIP:92 -r $RS2 -i" "-e -t $VIP:92 -r $RS1:80 -g"; do
+		out=$(ipvs $args 2>&1)
+		rc=$?
+		assert_eq "exit status of ipvsadm $args" 2 $rc || return 1
+		assert_match "message of ipvsadm $args" "^ipvsadm: SYN cookies need masquerading \(-m\) real servers$" "$out" || return 1
+	done
+	assert_eq "real servers of $VIP:92" "-a -t $VIP:92 -r $RS1:80 -m -w 1" "$(ipvs -Sn | grep '^-a -t 192.0.2.10:92')" || return 1
+	ipvs -A -t $VIP:93 -s rr --syncookie auto || return 1
+	out=$(ipvs -A -u $VIP:53 -s rr --syncookie on 2>&1)
+	assert_eq "exit status of --syncookie on a UDP service" 2 $? || return 1
+	assert_match "-L of $VIP:92" " syncookie on" "$(ipvs -L -n | grep "$VIP:92 ")" || return 1
+	assert_match "-L of $VIP:93" " syncookie auto" "$(ipvs -L -n | grep "$VIP:93 ")" || return 1
+	assert_match "-L --stats" "syncookie: syn [0-9]+ sent [0-9]+ valid [0-9]+ invalid [0-9]+ proxied [0-9]+" \
+		"$(ipvs -L -n --stats)" || return 1
+	saved=$(ipvs -Sn)
+	assert_match "saved on" "-A -t $VIP:92 -s rr --syncookie on" "$saved" || return 1
+	assert_match "saved auto" "-A -t $VIP:93 -s rr --syncookie auto" "$saved" || return 1
+	ipvs -C
+	assert_eq "after -C" "" "$(ipvs -Sn)" || return 1
+	ipvs -R <<<"$saved" || fail "-R refused the saved rules" || return 1
+	again=$(ipvs -Sn)
+	assert_eq "-S after -R" "$saved" "$again" || return 1
+	ipvs -C
+}
+
+# 15. rmmod during a flood and a proxied transfer: refused (in use) or done
+# cleanly; the transfer is intact either way; free once the connections
+# went; modprobe again gives a working proxy.  Last: reloading resets the
+# knobs.
+loaded() { [ -d /sys/module/ip_vs_syncookie ]; }
+no_entries() { [ "$(conn_count)" = 0 ]; }
+unload() {
+	local pid out start
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	ip netns exec client $TOOL xfer $VIP 80 --get $BIG >"$LAB_TMP/xfer" 2>&1 &
+	pid=$!
+	wait_for 30 valid_above "$(sc cookies_valid)" || fail "transfer not proxied" || return 1
+	mark
+	flood_start 80 5 192.0.2.230 192.0.2.231
+	wait_for 5 engaged || fail "the flood got no cookies" || return 1
+	if rmmod ip_vs_syncookie 2>"$LAB_TMP/rmmod"; then
+		log "  rmmod succeeded during the flood and the transfer"
+	else
+		assert_match "rmmod's refusal" "in use" "$(cat "$LAB_TMP/rmmod")" || return 1
+		log "  rmmod refused during the flood and the transfer: $(cat "$LAB_TMP/rmmod")"
+	fi
+	flood_wait
+	wait $pid
+	assert_match "transfer across rmmod" "^rs[12] ok$" "$(cat "$LAB_TMP/xfer")" || return 1
+	ipvs -C
+	if loaded; then
+		# connections of earlier cases too (SYN_RECV lasts 60 s)
+		log "  entries at -C (state vport count): $(d awk 'NR > 1 { n[$8 " " $5]++ } END { for (k in n) printf "%s %d, ", k, n[k] }' /proc/net/ip_vs_conn)"
+		start=$SECONDS
+		wait_for 150 no_entries || fail "entries left 150 s after -C: $(d head -4 /proc/net/ip_vs_conn)" || return 1
+		log "  no IPVS entry left $((SECONDS - start)) s after -C"
+		wait_for 5 rmmod ip_vs_syncookie ||
+			fail "rmmod with no IPVS entry left: $(rmmod ip_vs_syncookie 2>&1), refcnt $(cat /sys/module/ip_vs_syncookie/refcnt)" || return 1
+	fi
+	modprobe ip_vs_syncookie || fail "modprobe after rmmod" || return 1
+	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
+	mark
+	assert_match "connection after the reload" "^rs[12]$" "$(c $TOOL who $VIP 80)" || return 1
+	assert_grown cookies_valid 1
+}
+
+cleanup() {
+	[ ${#FLOOD_PIDS[@]} -eq 0 ] || kill "${FLOOD_PIDS[@]}" 2>/dev/null
+	cleanup_nat
+	rm -rf "$LAB_TMP"
+}
+trap cleanup EXIT
+LAB_TMP=$(mktemp -d)
+modprobe ip_vs_syncookie || exit 1
+setup_nat || exit 1
+# the raw tool's ports (40000-40999) are never the kernel's own
+c sysctl -qw net.ipv4.ip_local_port_range="41000 60999"
+
+run_cases transfer rs_options netem flood invalid replay ack_with_data rst_in_handshake \
+	server_down server_silent auto shared_secret ipv6 persistence nonat held_overflow no_server icmp_pmtu \
+	ipvsadm_cli unload -- "$@"
+summary
