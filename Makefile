@@ -46,6 +46,10 @@ ipvsadm:
 unit:
 	$(MAKE) -C tests/unit check
 
+# libFuzzer on the cookie, option and translation logic (10 million runs)
+fuzz:
+	$(MAKE) -s -C tests/fuzz run RUNS=10000000
+
 check:
 	bash tests/check.sh
 
@@ -75,4 +79,4 @@ dkms-add:
 	cp -r Kbuild dkms.conf ip_vs_*.c include $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
 	dkms add ipvs-ext/$(VERSION)
 
-.PHONY: all modules clean style ipvsadm unit check check-vm check-debug lab demo install dkms-add
+.PHONY: all modules clean style ipvsadm unit fuzz check check-vm check-debug lab demo install dkms-add

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: everything, in order of cost; non-zero if anything failed.
-#   unit tests -> module build (W=1, sparse) -> style -> patched ipvsadm
+#   unit tests -> short libFuzzer run -> module build (W=1, sparse) -> style -> patched ipvsadm
 #   (build + CLI test) -> lab harness self-test -> VM suite
 set -u
 cd "$(dirname "$0")/.."
@@ -37,6 +37,7 @@ build_clean() {
 }
 
 step "unit tests" make -s unit
+step "fuzz (short run)" make -s -C tests/fuzz run RUNS=300000
 step "module build (W=1, sparse)" build_clean
 step "checkpatch --strict" make -s style
 step "patched ipvsadm" make -s ipvsadm

@@ -32,7 +32,8 @@ apt_get update
 
 # Build: compiler, kernel headers matching the guest kernel, sparse, checkpatch (linux-source).
 # Lab: qemu (TCG), busybox-static for the initramfs, kmod for depmod/insmod, cpio.
-# Tests: iproute2, iptables, ipvsadm (stock, for comparison), hping3, curl, iperf3, python3, cmocka.
+# Tests: iproute2, iptables, ipvsadm (stock, for comparison), hping3, curl, iperf3, python3, cmocka,
+# clang + libclang-rt (libFuzzer).
 # ipvsadm build: libnl, popt, dpkg-dev (apt-get source).
 apt_get install \
 	ca-certificates git make gcc libc6-dev bc flex bison libelf-dev pkg-config \
@@ -40,6 +41,7 @@ apt_get install \
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
 	iproute2 iptables ipvsadm hping3 curl iperf3 python3 procps psmisc \
 	libcmocka-dev libnl-3-dev libnl-genl-3-dev libpopt-dev dpkg-dev patch \
+	clang libclang-rt-14-dev \
 	dkms
 
 echo "ipvs-ext: dependencies installed"
