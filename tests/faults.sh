@@ -90,15 +90,18 @@ weight_zero() {
 	ipvs -e -t $VIP:82 -r $RS1:80 -m -w 1
 }
 
-# Deleting a service while its proxied connections are open: the open
-# transfers finish (IPVS keeps their entries), nothing leaks, and the
-# service comes back.
+# Deleting a service while its proxied connections are open: with
+# expire_nodest_conn=0 the open transfers finish (IPVS keeps their entries
+# and their trashed real servers), nothing leaks, and the service comes back.
+established_82_n() { [ "$(ipvs -Lnc | grep ESTABLISHED | grep -c "$VIP:82 ")" -ge "$1" ]; }
 service_deleted() {
-	xfer_bg x-del-get 82 --get $XFER
-	xfer_bg x-del-put 82 --put $XFER
-	sleep 1
+	d sysctl -qw net.ipv4.vs.expire_nodest_conn=0
+	xfer_bg x-del-get 82 --get 20000000
+	xfer_bg x-del-put 82 --put 20000000
+	wait_for 20 established_82_n 2 || fail "transfers not established" || return 1
 	ipvs -D -t $VIP:82 || return 1
 	wait_xfers
+	d sysctl -qw net.ipv4.vs.expire_nodest_conn=1
 	no_corruption || return 1
 	assert_eq "transfers across the delete" 2 "$(cat "$LAB_TMP"/x-del-* | grep -c ' ok$')" || return 1
 	ipvs -A -t $VIP:82 -s rr --syncookie on

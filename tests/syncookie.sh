@@ -778,6 +778,28 @@ PY
 	r1 ip route flush cache
 }
 
+# Software checksums: with transmit checksum offload off on the client and
+# the real servers, segments carry full sums (CHECKSUM_NONE) that IPVS
+# verifies before calling the module, and the receivers verify again: the
+# module's incremental updates (seq, ack, SACK blocks, timestamps, window)
+# must be exact or the transfer stalls.  Loss on the client link makes the
+# client send SACK blocks.
+checksum_none() {
+	local h get put
+	for h in client rs1 rs2; do
+		ip netns exec $h ethtool -K eth0 tx off >/dev/null 2>&1 || fail "ethtool -K eth0 tx off in $h" || return 1
+	done
+	c tc qdisc add dev eth0 root netem loss 2% || return 1
+	svc $VIP:90 on $RS1:80 $RS2:80 || return 1
+	get=$(c timeout 90 $TOOL xfer $VIP 90 --get 5000000 2>&1)
+	put=$(c timeout 90 $TOOL xfer $VIP 90 --put 5000000 2>&1)
+	c tc qdisc del dev eth0 root
+	for h in client rs1 rs2; do ip netns exec $h ethtool -K eth0 tx on >/dev/null 2>&1; done
+	ipvs -D -t $VIP:90
+	assert_match "download with software checksums" " ok$" "$get" || return 1
+	assert_match "upload with software checksums" " ok$" "$put"
+}
+
 # Extra. IPVS picks a direct-routing server for a validated cookie (the stock
 # ipvsadm does not refuse adding one): the client is reset, not left
 # hanging, and nothing reaches the server.
@@ -900,6 +922,6 @@ setup_nat || exit 1
 c sysctl -qw net.ipv4.ip_local_port_range="41000 60999"
 
 run_cases transfer rs_options netem flood invalid replay ack_with_data rst_in_handshake \
-	server_down server_silent auto shared_secret ipv6 persistence nonat held_overflow no_server icmp_pmtu \
+	server_down server_silent auto shared_secret ipv6 persistence nonat held_overflow no_server icmp_pmtu checksum_none \
 	ipvsadm_cli unload -- "$@"
 summary
