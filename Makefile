@@ -59,6 +59,10 @@ check-vm: modules ipvsadm
 check-debug: ipvsadm
 	bash tests/check-debug.sh
 
+# benchmarks in one lab guest; methodology and results in bench/
+bench: modules ipvsadm
+	bash bench/run.sh
+
 lab: modules ipvsadm
 	bash tools/lab/run.sh --interactive tests/lab-demo.sh --setup-only
 
@@ -79,4 +83,4 @@ dkms-add:
 	cp -r Kbuild dkms.conf ip_vs_*.c include $(DESTDIR)/usr/src/ipvs-ext-$(VERSION)/
 	dkms add ipvs-ext/$(VERSION)
 
-.PHONY: all modules clean style ipvsadm unit fuzz check check-vm check-debug lab demo install dkms-add
+.PHONY: all modules clean style ipvsadm unit fuzz bench check check-vm check-debug lab demo install dkms-add

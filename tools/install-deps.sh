@@ -33,7 +33,7 @@ apt_get update
 # Build: compiler, kernel headers matching the guest kernel, sparse, checkpatch (linux-source).
 # Lab: qemu (TCG), busybox-static for the initramfs, kmod for depmod/insmod, cpio.
 # Tests: iproute2, iptables, ipvsadm (stock, for comparison), hping3, curl, iperf3, python3, cmocka,
-# clang + libclang-rt (libFuzzer).
+# clang + libclang-rt (libFuzzer). Benchmarks: gdb (structure sizes from debug info).
 # ipvsadm build: libnl, popt, dpkg-dev (apt-get source).
 apt_get install \
 	ca-certificates git make gcc libc6-dev bc flex bison libelf-dev pkg-config \
@@ -41,7 +41,7 @@ apt_get install \
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
 	iproute2 iptables ipvsadm hping3 curl iperf3 python3 procps psmisc ethtool \
 	libcmocka-dev libnl-3-dev libnl-genl-3-dev libpopt-dev dpkg-dev patch \
-	clang libclang-rt-14-dev \
+	clang libclang-rt-14-dev gdb \
 	dkms
 
 echo "ipvs-ext: dependencies installed"
