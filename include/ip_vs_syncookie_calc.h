@@ -8,8 +8,8 @@
  * is the caller's (siphash with the netns secret in the kernel), so several
  * directors sharing a secret validate each other's cookies.
  *
- * Cookie (the ISN of our SYN-ACK) = client ISN + (H ^ mss_idx), where H is
- * the keyed hash of (tuple, client ISN, time slot): the low 3 bits carry the
+ * Cookie (the ISN of our SYN-ACK) = client ISN + (H ^ mss_idx << 29), where H is
+ * the keyed hash of (tuple, client ISN, time slot): the top 3 bits carry the
  * MSS index, the 29 others authenticate the tuple, the client's ISN and the
  * slot (IP_VS_SC_SLOT_SECS long; the current and the previous slot are
  * accepted).  When the client sent timestamps, window scale, SACK
@@ -26,6 +26,13 @@
 #define IP_VS_SC_SLOT_SECS	64
 #define IP_VS_SC_MSS_BITS	3
 #define IP_VS_SC_MSS_MASK	((1u << IP_VS_SC_MSS_BITS) - 1)
+/*
+ * The index sits in the top bits: a segment that acknowledges anything
+ * beyond our SYN-ACK (cookie + 1 + k, a client's later segment once its
+ * connection is gone) changes the low bits and never validates, whereas
+ * an index in the low bits would absorb small k as another MSS.
+ */
+#define IP_VS_SC_MSS_SHIFT	(32 - IP_VS_SC_MSS_BITS)
 
 /* MSS values a cookie can carry: what clients commonly send, ascending. */
 static const u16 ip_vs_sc_mss_table[1 << IP_VS_SC_MSS_BITS] = {
@@ -45,7 +52,8 @@ static inline unsigned int ip_vs_sc_mss_index(u16 mss)
 
 static inline u32 ip_vs_sc_cookie(u32 client_isn, u32 hash, unsigned int mss_idx)
 {
-	return client_isn + (hash ^ (mss_idx & IP_VS_SC_MSS_MASK));
+	return client_isn +
+	       (hash ^ ((u32)(mss_idx & IP_VS_SC_MSS_MASK) << IP_VS_SC_MSS_SHIFT));
 }
 
 /*
@@ -58,10 +66,10 @@ static inline int ip_vs_sc_check(u32 seq, u32 ack_seq, u32 hash_now,
 {
 	u32 v = (ack_seq - 1) - (seq - 1);
 
-	if ((v ^ hash_now) <= IP_VS_SC_MSS_MASK)
-		return (int)(v ^ hash_now);
-	if ((v ^ hash_prev) <= IP_VS_SC_MSS_MASK)
-		return (int)(v ^ hash_prev);
+	if (!((v ^ hash_now) << IP_VS_SC_MSS_BITS))
+		return (int)((v ^ hash_now) >> IP_VS_SC_MSS_SHIFT);
+	if (!((v ^ hash_prev) << IP_VS_SC_MSS_BITS))
+		return (int)((v ^ hash_prev) >> IP_VS_SC_MSS_SHIFT);
 	return -1;
 }
 

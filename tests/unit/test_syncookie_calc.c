@@ -53,6 +53,24 @@ static void slots_and_tuples(void **state)
 
 }
 
+/*
+ * A client's later segment (its connection gone) acknowledges more than
+ * the SYN-ACK: it must not pass as a cookie with another MSS index.
+ */
+static void later_acks_never_validate(void **state)
+{
+	u32 isn = 0x7fffff00, k;
+	unsigned int idx;
+
+	for (idx = 0; idx <= IP_VS_SC_MSS_MASK; idx++) {
+		u32 cookie = ip_vs_sc_cookie(isn, h(3, 10), idx);
+
+		for (k = 1; k < 1u << 16; k++)
+			assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1 + k,
+							h(3, 10), h(3, 9)), -1);
+	}
+}
+
 /* Guessing: of many random cookies, almost none pass. */
 static void forgery_is_rare(void **state)
 {
@@ -242,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip_every_mss),
 		cmocka_unit_test(slots_and_tuples),
+		cmocka_unit_test(later_acks_never_validate),
 		cmocka_unit_test(forgery_is_rare),
 		cmocka_unit_test(sequence_wraps),
 		cmocka_unit_test(mss_index),
