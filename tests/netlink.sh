@@ -33,7 +33,9 @@ malformed_rejected() {
 	expect 22 "lifetime cap does not apply" IPVS_PERSIST $SET "$SVC" 2:u8:1 3:u32:60 || return 1
 	expect 22 ".*" IPVS_PERSIST $SET "$SVC" 4:u32:1 || return 1
 	expect 22 "mode is missing" IPVS_SYNCOOKIE $SET "$SVC" || return 1
-	expect 95 "not available" IPVS_SYNCOOKIE $SET "$SVC" 2:u8:1 || return 1
+	expect 95 "need an address:port service" IPVS_SYNCOOKIE $SET '1:nest:{1:u16:2,5:u32:7}' 2:u8:1 || return 1
+	expect 95 "need an address:port service" IPVS_SYNCOOKIE $SET '1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:0}' 2:u8:2 || return 1
+	expect 34 ".*" IPVS_SYNCOOKIE $SET "$SVC" 2:u8:3 || return 1
 	expect 34 "size out of range" IPVS_SYNCOOKIE $SECRET 4:hex:0011 || return 1
 	expect 22 "cookie secret is missing" IPVS_SYNCOOKIE $SECRET || return 1
 	expect 0 "" IPVS_SYNCOOKIE $SECRET 4:hex:00112233445566778899aabbccddeeff || return 1
