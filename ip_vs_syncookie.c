@@ -1180,48 +1180,16 @@ static const u8 *ip_vs_sc_opts(struct sk_buff *skb,
 }
 
 /*
- * LOCAL_IN 95, before the reaper and IPVS: SYNs to cookie services are
- * answered here, so the reaper never refuses them (its cookie fallback).
+ * LOCAL_IN 95 (@syn) and 97 (!@syn).  At 95, before the reaper and IPVS, a
+ * SYN to a cookie service is answered, so the reaper never refuses it (its
+ * cookie fallback).  At 97, after the reaper's decision (96) and before
+ * IPVS schedules (99), an ACK without a connection is checked for a
+ * cookie, so that the SYN made of it is not refused by the reaper.
+ * ip_vs_persist_ext's hook shares 97: it acts on packets of existing
+ * connections only.
  */
-static unsigned int ip_vs_sc_syn_hook(void *priv, struct sk_buff *skb,
-				      const struct nf_hook_state *state)
-{
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(state->net);
-	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
-	u8 _opts[MAX_TCP_OPTION_SPACE];
-	struct ip_vs_syncookie_svc *cs;
-	struct tcphdr _th;
-	const struct tcphdr *th;
-	struct ip_vs_iphdr iph;
-	const u8 *opts;
-	bool fallback;
-
-	cs = ip_vs_sc_lookup(cn, af, skb, &iph, &_th, &th, true);
-	if (!cs)
-		return NF_ACCEPT;
-	opts = ip_vs_sc_opts(skb, &iph, th, _opts);
-	if (!opts || th->fin)
-		return NF_DROP;
-	ip_vs_sc_stat(cn, SC_SYN_RECEIVED);
-	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SYN);
-	if (READ_ONCE(cs->mode) != IPVS_SYNCOOKIE_MODE_ON &&
-	    !ip_vs_sc_engaged(cn, cs, true)) {
-		fallback = READ_ONCE(cn->reap_fallback);
-		if (!fallback)
-			return NF_ACCEPT;
-		atomic64_inc(&cn->diverted);
-	}
-	return ip_vs_sc_syn(cn, cs, af, skb, &iph, th, opts);
-}
-
-/*
- * LOCAL_IN 97, after the reaper's decision (96) and before IPVS schedules
- * (99): an ACK without a connection is checked for a cookie here, so that
- * the SYN made of it is not refused by the reaper.  ip_vs_persist_ext's
- * hook shares 97: it acts on packets of existing connections only.
- */
-static unsigned int ip_vs_sc_ack_hook(void *priv, struct sk_buff *skb,
-				      const struct nf_hook_state *state)
+static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
+				  struct sk_buff *skb, bool syn)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(state->net);
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
@@ -1233,16 +1201,39 @@ static unsigned int ip_vs_sc_ack_hook(void *priv, struct sk_buff *skb,
 	const u8 *opts;
 	bool engaged;
 
-	cs = ip_vs_sc_lookup(cn, af, skb, &iph, &_th, &th, false);
+	cs = ip_vs_sc_lookup(cn, af, skb, &iph, &_th, &th, syn);
 	if (!cs)
 		return NF_ACCEPT;
 	opts = ip_vs_sc_opts(skb, &iph, th, _opts);
-	if (!opts)
+	if (!opts || (syn && th->fin))
 		return NF_DROP;
-	/* cookies of an auto service stay valid after it disengaged */
 	engaged = READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_ON ||
-		  ip_vs_sc_engaged(cn, cs, false) || READ_ONCE(cn->reap_fallback);
-	return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts, engaged);
+		  ip_vs_sc_engaged(cn, cs, syn);
+	if (!syn) {
+		/* cookies of an auto service stay valid after it disengaged */
+		return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts,
+				    engaged || READ_ONCE(cn->reap_fallback));
+	}
+	ip_vs_sc_stat(cn, SC_SYN_RECEIVED);
+	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SYN);
+	if (!engaged) {
+		if (!READ_ONCE(cn->reap_fallback))
+			return NF_ACCEPT;
+		atomic64_inc(&cn->diverted);
+	}
+	return ip_vs_sc_syn(cn, cs, af, skb, &iph, th, opts);
+}
+
+static unsigned int ip_vs_sc_syn_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	return ip_vs_sc_hook(state, skb, true);
+}
+
+static unsigned int ip_vs_sc_ack_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	return ip_vs_sc_hook(state, skb, false);
 }
 
 /* Is @skb IPVS's ICMP "unreachable" to the client of @sc? */

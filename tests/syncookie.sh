@@ -194,14 +194,21 @@ guarded() {
 
 # 1. Byte-exact transfers both ways through a cookie service, with and
 # without the client's TCP options; each connection is one cookie.
+# xfer_pair LABEL HOST GET PUT: a download of GET and an upload of PUT bytes
+# through HOST:80, byte-exact, reaching different real servers (rr).
+xfer_pair() {
+	local a b
+	a=$(c $TOOL xfer "$2" 80 --get "$3" 2>&1)
+	assert_match "$1: $3 bytes from a real server" "^rs[12] ok$" "$a" || return 1
+	b=$(c $TOOL xfer "$2" 80 --put "$4" 2>&1)
+	assert_match "$1: $4 bytes to a real server" "^rs[12] ok$" "$b" || return 1
+	[ "${a% *}" != "${b% *}" ] || fail "$1: both connections reached ${a% *} (rr)"
+}
+
 transfer_round() {
-	local a b k
+	local k
 	mark
-	a=$(c $TOOL xfer $VIP 80 --get $BIG 2>&1)
-	assert_match "$1: $BIG bytes from a real server" "^rs[12] ok$" "$a" || return 1
-	b=$(c $TOOL xfer $VIP 80 --put $BIG 2>&1)
-	assert_match "$1: $BIG bytes to a real server" "^rs[12] ok$" "$b" || return 1
-	[ "${a% *}" != "${b% *}" ] || fail "$1: both connections reached ${a% *} (rr)" || return 1
+	xfer_pair "$1" $VIP $BIG $BIG || return 1
 	for k in cookies_sent cookies_valid proxied; do
 		assert_eq "$1: $k grew by" 2 "$(grown $k)" || return 1
 	done
@@ -629,14 +636,9 @@ shared_secret() { raw_on || return 1; guarded shared_secret_body shared_secret_u
 
 # 13. IPv6: byte-exact both ways through an IPv6 cookie service.
 ipv6() {
-	local a b
 	svc "[$VIP6]:80" on "[$RS1_6]:80" "[$RS2_6]:80" || return 1
 	mark
-	a=$(c $TOOL xfer $VIP6 80 --get $BIG 2>&1)
-	assert_match "IPv6: $BIG bytes from a real server" "^rs[12] ok$" "$a" || return 1
-	b=$(c $TOOL xfer $VIP6 80 --put $SMALL 2>&1)
-	assert_match "IPv6: $SMALL bytes to a real server" "^rs[12] ok$" "$b" || return 1
-	[ "${a% *}" != "${b% *}" ] || fail "IPv6: both connections reached ${a% *} (rr)" || return 1
+	xfer_pair IPv6 $VIP6 $BIG $SMALL || return 1
 	assert_grown cookies_valid 2 || return 1
 	assert_grown proxied 2 || return 1
 	# the module's own IPv6 segments: held data, resets
