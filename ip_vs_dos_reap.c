@@ -11,7 +11,8 @@
  *   connections are expired, oldest first, at a rate growing with pressure;
  * - refusing (from reap_high until below reap_low): in addition, new
  *   connections to virtual services are refused through IPVS's own
- *   drop_packet path (ip_vs_todrop), driven at rate 1.
+ *   drop_packet path (ip_vs_todrop), driven at rate 1; TCP SYNs are
+ *   answered with a reset if reap_refuse_rst=1.
  * Everything changed is restored on the way back to normal, on unload and
  * at netns exit.
  *
@@ -38,6 +39,7 @@
 #include <net/netns/generic.h>
 
 #include "include/ip_vs_ext.h"
+#include "include/ip_vs_ext_tcp.h"
 #include "include/ip_vs_reap_calc.h"
 
 /*
@@ -75,6 +77,7 @@ struct ip_vs_reap_tuple {
 struct ip_vs_reap_pcpu {
 	u64	armed;		/* new-connection packets IPVS was told to drop */
 	u64	passed;		/* of those, not for a virtual service */
+	u64	reset;		/* of the refused, SYNs answered with a reset */
 };
 
 enum ip_vs_reap_metric {
@@ -115,6 +118,7 @@ struct ip_vs_reap_net {
 	int			sysctl_floor;		/* seconds */
 	int			sysctl_conn_budget;	/* connections */
 	int			sysctl_cookie_fallback;
+	int			sysctl_refuse_rst;
 	u64			diverted;	/* SYNs answered with cookies */
 	struct ctl_table_header	*sysctl_hdr;
 };
@@ -256,6 +260,16 @@ static const struct ctl_table ip_vs_reap_sysctl_tmpl[] = {
 		.extra1		= SYSCTL_ZERO,
 		.extra2		= SYSCTL_ONE,
 	},
+	{
+		.procname	= "reap_refuse_rst",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
+							sysctl_refuse_rst),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
 	{ }
 };
 
@@ -364,6 +378,44 @@ static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
 }
 
 /*
+ * Refuse a SYN with a reset (reap_refuse_rst=1), the drop counter armed.
+ * Only IPVS knows whether a virtual service exists: its TCP conn_schedule,
+ * asked here, drops for one without scheduling anything (ip_vs_todrop
+ * comes first), and passes anything else.  Should the defense timer rewrite
+ * the drop rate in between, IPVS schedules a connection instead, which the
+ * SYN then follows as usual.
+ */
+static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
+					  struct net *net, int af,
+					  struct sk_buff *skb,
+					  struct ip_vs_iphdr *iph)
+{
+	struct ip_vs_proto_data *pd = ip_vs_proto_data_get(rn->ipvs, IPPROTO_TCP);
+	struct ip_vs_conn *cp = NULL;
+	struct tcphdr _th, *th;
+	int verdict = NF_DROP;
+	int seglen;
+
+	if (!pd || skb->pkt_type != PACKET_HOST)
+		return NF_ACCEPT;
+	if (pd->pp->conn_schedule(rn->ipvs, af, skb, pd, &verdict, &cp, iph)) {
+		if (cp)
+			ip_vs_conn_put(cp);
+		return NF_ACCEPT;
+	}
+	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
+	if (verdict != NF_DROP || !th)
+		return verdict;
+	/* RFC 9293: to a segment without ACK, <SEQ=0><ACK=SEG.SEQ+SEG.LEN> */
+	seglen = skb->len - iph->len - th->doff * 4;
+	ip_vs_ext_tcp_send(net, af, &iph->daddr, &iph->saddr, th->dest,
+			   th->source, 0, ntohl(th->seq) + 1 + max(seglen, 0),
+			   TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
+	this_cpu_inc(rn->pcpu->reset);
+	return NF_DROP;
+}
+
+/*
  * Before IPVS (LOCAL_IN 96): record SYNs for the reaping work; when
  * refusing, make IPVS drop a new connection to a virtual service by arming
  * its drop_packet counter (ip_vs_todrop, consulted only when a service
@@ -397,6 +449,8 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 		WRITE_ONCE(ipvs->drop_rate, 1);
 		WRITE_ONCE(ipvs->drop_counter, 1);
 		this_cpu_inc(rn->pcpu->armed);
+		if (kind == IP_VS_REAP_PKT_SYN && READ_ONCE(rn->sysctl_refuse_rst))
+			return ip_vs_reap_refuse_rst(rn, state->net, af, skb, &iph);
 	}
 	return NF_ACCEPT;
 }
@@ -451,6 +505,16 @@ static const struct nf_hook_ops ip_vs_reap_ops[] = {
 	},
 #endif
 };
+
+static u64 ip_vs_reap_resets(struct ip_vs_reap_net *rn)
+{
+	u64 reset = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		reset += READ_ONCE(per_cpu_ptr(rn->pcpu, cpu)->reset);
+	return reset;
+}
 
 static u64 ip_vs_reap_refused(struct ip_vs_reap_net *rn)
 {
@@ -638,9 +702,10 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "low %d%%\nhigh %d%%\n", READ_ONCE(rn->sysctl_low),
 		   READ_ONCE(rn->sysctl_high));
 	seq_printf(seq, "recorded %u\n", READ_ONCE(rn->ring_count));
-	seq_printf(seq, "reaped %llu\nrefused %llu\ndiverted %llu\ntransitions %llu\n",
+	seq_printf(seq, "reaped %llu\nrefused %llu\nreset %llu\ndiverted %llu\n",
 		   READ_ONCE(rn->reaped), ip_vs_reap_refused(rn),
-		   READ_ONCE(rn->diverted), READ_ONCE(rn->transitions));
+		   ip_vs_reap_resets(rn), READ_ONCE(rn->diverted));
+	seq_printf(seq, "transitions %llu\n", READ_ONCE(rn->transitions));
 	for (i = 0; i < __IPVS_REAP_STATE_MAX; i++)
 		seq_printf(seq, "time_%s_ms %u\n", ip_vs_reap_state_names[i],
 			   jiffies_to_msecs(READ_ONCE(rn->state_jiffies[i])));
@@ -682,8 +747,8 @@ static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 			      IPVS_REAP_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_REFUSED, ip_vs_reap_refused(rn),
 			      IPVS_REAP_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_DIVERTED, 0,
-			      IPVS_REAP_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_DIVERTED,
+			      READ_ONCE(rn->diverted), IPVS_REAP_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_TRANSITIONS,
 			      READ_ONCE(rn->transitions), IPVS_REAP_STATS_PAD))
 		goto err_free;
@@ -814,5 +879,5 @@ static void __exit ip_vs_reap_exit(void)
 module_init(ip_vs_reap_init);
 module_exit(ip_vs_reap_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("IPVS watermark-driven adaptive reaping (control plane)");
+MODULE_DESCRIPTION("IPVS watermark-driven adaptive reaping");
 MODULE_ALIAS_GENL_FAMILY(IPVS_REAP_GENL_NAME);

@@ -45,6 +45,7 @@
 #include <net/tcp.h>
 
 #include "include/ip_vs_ext.h"
+#include "include/ip_vs_ext_tcp.h"
 #include "include/ip_vs_syncookie_calc.h"
 
 static unsigned int slot_secs = IP_VS_SC_SLOT_SECS;
@@ -252,136 +253,12 @@ static u32 ip_vs_sc_now_ms(void)
 	return (u32)ktime_to_ms(ktime_get_real());
 }
 
-/*
- * A TCP segment the director originates: the SYN-ACK and resets to a
- * client (from the VIP), the SYN and ACK to a real server (from the
- * client's address, as IPVS's masquerading would have sent them).
- */
-static struct sk_buff *ip_vs_sc_build(struct net *net, int af,
-				      const union nf_inet_addr *saddr,
-				      const union nf_inet_addr *daddr,
-				      __be16 sport, __be16 dport, u32 seq,
-				      u32 ack, u8 flags, u16 win,
-				      const u8 *opts, unsigned int optlen)
-{
-	unsigned int nhlen = af == AF_INET6 ? sizeof(struct ipv6hdr) :
-					       sizeof(struct iphdr);
-	unsigned int tcplen = sizeof(struct tcphdr) + optlen;
-	struct sk_buff *skb;
-	struct tcphdr *th;
-	__wsum csum;
-
-	skb = alloc_skb(LL_MAX_HEADER + nhlen + tcplen, GFP_ATOMIC);
-	if (!skb)
-		return NULL;
-	skb_reserve(skb, LL_MAX_HEADER);
-	skb_reset_network_header(skb);
-	if (af == AF_INET6) {
-		struct ipv6hdr *ip6h = skb_put(skb, nhlen);
-
-		ip6_flow_hdr(ip6h, 0, 0);
-		ip6h->payload_len = htons(tcplen);
-		ip6h->nexthdr = IPPROTO_TCP;
-		ip6h->hop_limit = READ_ONCE(net->ipv6.devconf_all->hop_limit);
-		ip6h->saddr = saddr->in6;
-		ip6h->daddr = daddr->in6;
-		skb->protocol = htons(ETH_P_IPV6);
-	} else {
-		struct iphdr *iph = skb_put(skb, nhlen);
-
-		iph->version = 4;
-		iph->ihl = nhlen / 4;
-		iph->tos = 0;
-		iph->tot_len = htons(nhlen + tcplen);
-		iph->id = 0;
-		iph->frag_off = htons(IP_DF);
-		iph->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
-		iph->protocol = IPPROTO_TCP;
-		iph->saddr = saddr->ip;
-		iph->daddr = daddr->ip;
-		ip_send_check(iph);
-		skb->protocol = htons(ETH_P_IP);
-	}
-	skb_set_transport_header(skb, nhlen);
-	th = skb_put_zero(skb, tcplen);
-	th->source = sport;
-	th->dest = dport;
-	th->seq = htonl(seq);
-	th->ack_seq = htonl(ack);
-	tcp_flag_byte(th) = flags;
-	th->doff = tcplen / 4;
-	th->window = htons(win);
-	memcpy(th + 1, opts, optlen);
-	csum = csum_partial(th, tcplen, 0);
-	if (af == AF_INET6)
-		th->check = csum_ipv6_magic(&saddr->in6, &daddr->in6, tcplen,
-					    IPPROTO_TCP, csum);
-	else
-		th->check = tcp_v4_check(tcplen, saddr->ip, daddr->ip, csum);
-	skb->ip_summed = CHECKSUM_NONE;
-	return skb;
-}
-
-/* Route and send; a non-local source is the client's (see above). */
-static void ip_vs_sc_xmit(struct net *net, int af, struct sk_buff *skb,
-			  const union nf_inet_addr *saddr,
-			  const union nf_inet_addr *daddr)
-{
-	skb_dst_drop(skb);
-	if (af == AF_INET6) {
-		struct flowi6 fl6 = {
-			.daddr		= daddr->in6,
-			.saddr		= saddr->in6,
-			.flowi6_proto	= IPPROTO_TCP,
-			.flowi6_flags	= FLOWI_FLAG_ANYSRC,
-		};
-		struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
-
-		if (dst->error) {
-			dst_release(dst);
-			kfree_skb(skb);
-			return;
-		}
-		skb_dst_set(skb, dst);
-		ip6_local_out(net, NULL, skb);
-	} else {
-		struct flowi4 fl4 = {
-			.daddr		= daddr->ip,
-			.saddr		= saddr->ip,
-			.flowi4_proto	= IPPROTO_TCP,
-			.flowi4_flags	= FLOWI_FLAG_ANYSRC,
-		};
-		struct rtable *rt = ip_route_output_key(net, &fl4);
-
-		if (IS_ERR(rt)) {
-			kfree_skb(skb);
-			return;
-		}
-		skb_dst_set(skb, &rt->dst);
-		ip_local_out(net, NULL, skb);
-	}
-}
-
-static void ip_vs_sc_send(struct net *net, int af,
-			  const union nf_inet_addr *saddr,
-			  const union nf_inet_addr *daddr, __be16 sport,
-			  __be16 dport, u32 seq, u32 ack, u8 flags, u16 win,
-			  const u8 *opts, unsigned int optlen)
-{
-	struct sk_buff *skb = ip_vs_sc_build(net, af, saddr, daddr, sport,
-					     dport, seq, ack, flags, win, opts,
-					     optlen);
-
-	if (skb)
-		ip_vs_sc_xmit(net, af, skb, saddr, daddr);
-}
-
 /* Reset the client of a connection that will not be relayed. */
 static void ip_vs_sc_reset_client(const struct ip_vs_sc_conn *sc)
 {
-	ip_vs_sc_send(sc->net, sc->af, &sc->vaddr, &sc->caddr, sc->vport,
-		      sc->cport, sc->cookie_isn + 1, sc->client_isn + 1,
-		      TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
+	ip_vs_ext_tcp_send(sc->net, sc->af, &sc->vaddr, &sc->caddr, sc->vport,
+			   sc->cport, sc->cookie_isn + 1, sc->client_isn + 1,
+			   TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
 }
 
 /* The client's window, told to the server in the server's scale. */
@@ -401,11 +278,12 @@ static void ip_vs_sc_send_syn(const struct ip_vs_sc_conn *sc,
 
 	n = ip_vs_sc_put_opts(opts, sc->client_mss, sc->ts_on, sc->client_tsval,
 			      0, sc->ws_on, sc->client_ws, sc->sack_on);
-	ip_vs_sc_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
-		      cp->dport, sc->client_isn, 0, TCPHDR_SYN,
-		      ip_vs_sc_rescale_window(sc->client_win,
-					      sc->ws_on ? sc->client_ws : 0, 0),
-		      opts, n);
+	ip_vs_ext_tcp_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
+			   cp->dport, sc->client_isn, 0, TCPHDR_SYN,
+			   ip_vs_sc_rescale_window(sc->client_win,
+						   sc->ws_on ? sc->client_ws : 0,
+						   0),
+			   opts, n);
 }
 
 /* The third ACK of the real server's handshake, on the client's behalf. */
@@ -417,10 +295,10 @@ static void ip_vs_sc_ack_server(const struct ip_vs_sc_conn *sc,
 
 	n = ip_vs_sc_put_opts(opts, 0, sc->ts_on && sc->server_ts_on,
 			      sc->client_tsval, server_tsval, 0, 0, 0);
-	ip_vs_sc_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
-		      cp->dport, sc->client_isn + 1, sc->server_isn + 1,
-		      TCPHDR_ACK, ip_vs_sc_client_win(sc, sc->client_win),
-		      opts, n);
+	ip_vs_ext_tcp_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
+			   cp->dport, sc->client_isn + 1, sc->server_isn + 1,
+			   TCPHDR_ACK, ip_vs_sc_client_win(sc, sc->client_win),
+			   opts, n);
 }
 
 static void ip_vs_sc_timer(struct timer_list *t)
@@ -578,7 +456,7 @@ static void ip_vs_sc_deliver_held(struct ip_vs_sc_conn *sc,
 			ip_send_check(ip_hdr(skb));
 		}
 		ip_vs_sc_full_csum(skb, sc->af, thoff);
-		ip_vs_sc_xmit(sc->net, sc->af, skb, &sc->caddr, &cp->daddr);
+		ip_vs_ext_tcp_xmit(sc->net, sc->af, skb, &sc->caddr, &cp->daddr);
 	}
 }
 
@@ -878,9 +756,9 @@ static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
 	n = ip_vs_sc_put_opts(opts, ip_vs_sc_our_mss(af, cs), o.has_ts, tsval,
 			      o.tsval, o.has_wscale, IP_VS_SC_WSCALE, o.sack_ok);
 	/* window 0: the client waits for the real server's window */
-	ip_vs_sc_send(cn->net, af, &iph->daddr, &iph->saddr, th->dest,
-		      th->source, cookie, isn + 1, TCPHDR_SYN | TCPHDR_ACK, 0,
-		      opts, n);
+	ip_vs_ext_tcp_send(cn->net, af, &iph->daddr, &iph->saddr, th->dest,
+			   th->source, cookie, isn + 1, TCPHDR_SYN | TCPHDR_ACK,
+			   0, opts, n);
 	ip_vs_sc_stat(cn, SC_COOKIES_SENT);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SENT);
 	consume_skb(skb);
@@ -972,9 +850,9 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 		ip_vs_sc_stat(cn, SC_COOKIES_INVALID);
 		ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_INVALID);
 		if (READ_ONCE(cn->sysctl_invalid_rst))
-			ip_vs_sc_send(cn->net, af, &iph->daddr, &iph->saddr,
-				      th->dest, th->source, ack, 0, TCPHDR_RST,
-				      0, NULL, 0);
+			ip_vs_ext_tcp_send(cn->net, af, &iph->daddr,
+					   &iph->saddr, th->dest, th->source,
+					   ack, 0, TCPHDR_RST, 0, NULL, 0);
 		return NF_DROP;
 	}
 	/*
