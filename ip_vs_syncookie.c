@@ -1028,7 +1028,8 @@ ip_vs_sc_lookup(struct ip_vs_syncookie_net *cn, int af, struct sk_buff *skb,
 	if (iph->protocol != IPPROTO_TCP)
 		return NULL;
 	th = skb_header_pointer(skb, iph->len, sizeof(*_th), _th);
-	if (!th || th->rst || th->syn == th->ack || th->syn != syn)
+	/* SYN+ACK is the SYN hook's: IPVS would schedule it like a SYN */
+	if (!th || th->rst || th->syn != syn || (!syn && !th->ack))
 		return NULL;
 	s = ip_vs_ext_svc_find_pkt(&cn->svcs, af, skb->mark, IPPROTO_TCP,
 				   &iph->daddr, th->dest);
@@ -1083,7 +1084,8 @@ static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
 	if (!cs)
 		return NF_ACCEPT;
 	opts = ip_vs_sc_opts(skb, &iph, th, _opts);
-	if (!opts || (syn && th->fin))
+	/* no client sends these first: a flood of them must not open entries */
+	if (!opts || (syn && (th->fin || th->ack)))
 		return NF_DROP;
 	engaged = READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_ON ||
 		  ip_vs_sc_engaged(cn, cs, syn);

@@ -4,7 +4,9 @@
 families, well-formed or deliberately malformed, and prints the kernel's
 answer as "errno=<n> msg=<extack message>" (errno 0 on success).
 
-genl.py FAMILY CMD [ATTR...]
+genl.py [--reply] FAMILY CMD [ATTR...]
+                                    --reply: also print the answer's
+                                    attributes as "reply=<hex>"
 genl.py fuzz COUNT SEED FAMILY...   random and malformed requests; prints
                                     a histogram of the answers
   ATTR: TYPE:KIND:VALUE with KIND u8 u16 u32 be16 hex str, or
@@ -182,6 +184,9 @@ def fuzz(count, seed, names):
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "fuzz":
         return fuzz(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:])
+    show_reply = len(sys.argv) >= 2 and sys.argv[1] == "--reply"
+    if show_reply:
+        del sys.argv[1]
     if len(sys.argv) < 3:
         print(__doc__)
         return 2
@@ -193,8 +198,10 @@ def main():
         print("errno=%d msg=family not found" % errno.ENOENT)
         return 1
     payload = b"".join(encode(a) for a in sys.argv[3:])
-    err, msg, _ = request(sock, fam, int(sys.argv[2]), payload, 2)
+    err, msg, reply = request(sock, fam, int(sys.argv[2]), payload, 2)
     print("errno=%d msg=%s" % (err, msg))
+    if show_reply:
+        print("reply=%s" % (reply or b"").hex())
     return 0
 
 

@@ -10,6 +10,8 @@ GENL="python3 $TESTS_DIR/genl.py"
 SET=1 GET=2 DEL=3 FLUSH=4 INFO=5 SECRET=6
 # a valid IPv4 TCP service 192.0.2.10:80
 SVC='1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}'
+# a recognisable cookie secret
+KEY=5ec7e75ec7e75ec7e75ec7e75ec7e7aa
 
 # expect ERRNO MSG_REGEX FAMILY CMD ATTR...
 expect() {
@@ -73,7 +75,50 @@ needs_admin() {
 	assert_match "unprivileged flush" "^errno=1 " "$out"
 }
 
+# Root in a user namespace of its own owns its netns, not IPVS: every
+# command is refused (EPERM) and our sysctls are read-only there.
+userns_root() {
+	local f cmd out
+	for f in IPVS_PERSIST IPVS_SYNCOOKIE IPVS_REAP; do
+		for cmd in $SET $GET $DEL $FLUSH $INFO; do
+			out=$(unshare --user --map-root-user --net $GENL $f $cmd "$SVC")
+			assert_match "$f command $cmd as userns root" "^errno=1 " "$out" || return 1
+		done
+	done
+	out=$(unshare --user --map-root-user --net $GENL IPVS_SYNCOOKIE $SECRET 4:hex:$KEY)
+	assert_match "cookie secret as userns root" "^errno=1 " "$out" || return 1
+	for f in reap_low syncookie_threshold persist_mode; do
+		[ -e /proc/sys/net/ipv4/vs/$f ] || fail "no sysctl $f" || return 1
+		! unshare --user --map-root-user --net sh -c \
+			"cat /proc/sys/net/ipv4/vs/$f >/proc/sys/net/ipv4/vs/$f" 2>/dev/null ||
+			fail "sysctl $f written as userns root" || return 1
+		! setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all sh -c \
+			"cat /proc/sys/net/ipv4/vs/$f >/proc/sys/net/ipv4/vs/$f" 2>/dev/null ||
+			fail "sysctl $f written unprivileged" || return 1
+	done
+}
+
+# The cookie secret is write-only: set a recognisable one and look for it in
+# every answer of every family and every file the modules show.
+secret_unreadable() {
+	local all files f cmd
+	expect 0 "" IPVS_SYNCOOKIE $SECRET 4:hex:$KEY || return 1
+	expect 0 "" IPVS_SYNCOOKIE $SET "$SVC" 2:u8:1 || return 1
+	all=$(for f in IPVS_PERSIST IPVS_SYNCOOKIE IPVS_REAP; do
+		for cmd in $GET $INFO; do $GENL --reply $f $cmd "$SVC"; done
+	done)
+	assert_match "the service's settings are readable" "reply=[0-9a-f]{8}" "$all" || return 1
+	# as text, and as the hex of its bytes
+	files=$(cat /proc/net/stat/ip_vs_syncookie /proc/net/ip_vs_reap /proc/sys/net/ipv4/vs/* \
+		/sys/module/ip_vs_syncookie/parameters/* 2>/dev/null)
+	all+=$files$(printf '%s' "$files" | od -An -tx1 | tr -d ' \n')
+	expect 0 "" IPVS_SYNCOOKIE $DEL "$SVC" || return 1
+	if [[ $all == *$KEY* ]]; then
+		fail "the cookie secret can be read back"
+	fi
+}
+
 trap 'ip netns del other 2>/dev/null' EXIT
 for m in ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap; do modprobe $m || exit 1; done
-run_cases malformed_rejected set_get_del per_netns needs_admin -- "$@"
+run_cases malformed_rejected set_get_del per_netns needs_admin userns_root secret_unreadable -- "$@"
 summary

@@ -191,6 +191,9 @@ flood() {
 	ipvs -A -t $VIP:81 -s rr -p 120
 	ipvs -a -t $VIP:81 -r $RS1:80 -m
 	c $TOOL who $VIP 81 >/dev/null || return 1
+	# an idle-but-open connection, which must outlive the flood
+	hold_n 1
+	wait_for 10 established 1 || fail "idle connection not established" || return 1
 	c $TOOL xfer $VIP 80 --get 20000000 >"$LAB_TMP/xfer" 2>&1 &
 	xfer=$!
 	c timeout 12 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
@@ -202,6 +205,8 @@ flood() {
 	[ "$(template_lines | wc -l)" -ge 1 ] || fail "persistence template reaped" || return 1
 	wait $xfer
 	assert_match "transfer during the flood" "ok$" "$(cat "$LAB_TMP/xfer")" || return 1
+	established 1 || fail "the idle connection's entry did not survive the flood" || return 1
+	kill -0 "${HOLDS[-1]}" || fail "the idle connection's client died" || return 1
 	[ "$(reap_field reaped)" -gt 0 ] || fail "nothing reaped (max entries $max)" || return 1
 	[ "$(reap_field transitions)" -gt 0 ] || fail "no state change (max entries $max)" || return 1
 	log "  max entries $max, reaped $(reap_field reaped), refused $(reap_field refused)"
@@ -214,6 +219,7 @@ flood() {
 	[ "${before_fin:-0}" -gt 50 ] || fail "embryonic timeout after the flood: '$before_fin'" || return 1
 	d sh -c "echo 0 >$VS/drop_entry; echo 0 >$VS/secure_tcp"
 	ipvs -D -t $VIP:81
+	drop_holds 99
 }
 
 # memory metric: fill a tmpfs past the low watermark, then free it.
