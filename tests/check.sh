@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: everything, in order of cost; non-zero if anything failed.
 #   unit tests -> short libFuzzer run -> module build (W=1, sparse) -> style -> patched ipvsadm
-#   (build + CLI test) -> lab harness self-test -> VM suite
+#   (build + CLI test) -> lab harness self-test -> VM suite -> packet-path
+#   suites on the debug kernel
 set -u
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,11 @@ step "patched ipvsadm" make -s ipvsadm
 step "ipvsadm CLI" bash tools/ipvsadm/test-cli.sh
 step "lab self-test" bash tests/selftest/run.sh
 step "VM suite" bash tests/run-vm.sh
+# The packet-path suites again on the debug kernel (KASAN, lockdep, kmemleak):
+# about 14 minutes, plus about 17 to build the kernel once on a fresh machine.
+# The full debug lane (make check-debug) is run before resolving kernel work.
+step "debug lane (syncookie, faults, reap)" \
+	bash tests/check-debug.sh tests/syncookie.sh tests/faults.sh tests/reap.sh
 
 echo
 printf '%s\n' "${results[@]}"

@@ -79,10 +79,12 @@ needs_admin() {
 # command is refused (EPERM) and our sysctls are read-only there.
 userns_root() {
 	local f cmd out
-	for f in IPVS_PERSIST IPVS_SYNCOOKIE IPVS_REAP; do
-		for cmd in $SET $GET $DEL $FLUSH $INFO; do
-			out=$(unshare --user --map-root-user --net $GENL $f $cmd "$SVC")
-			assert_match "$f command $cmd as userns root" "^errno=1 " "$out" || return 1
+	# every command of every family
+	for f in "IPVS_PERSIST $SET $GET $DEL $FLUSH $INFO" "IPVS_SYNCOOKIE $SET $GET $DEL $FLUSH" \
+		"IPVS_REAP $INFO"; do
+		for cmd in ${f#* }; do
+			out=$(unshare --user --map-root-user --net $GENL ${f%% *} $cmd "$SVC")
+			assert_match "${f%% *} command $cmd as userns root" "^errno=1 " "$out" || return 1
 		done
 	done
 	out=$(unshare --user --map-root-user --net $GENL IPVS_SYNCOOKIE $SECRET 4:hex:$KEY)
@@ -104,8 +106,8 @@ secret_unreadable() {
 	local all files f cmd
 	expect 0 "" IPVS_SYNCOOKIE $SECRET 4:hex:$KEY || return 1
 	expect 0 "" IPVS_SYNCOOKIE $SET "$SVC" 2:u8:1 || return 1
-	all=$(for f in IPVS_PERSIST IPVS_SYNCOOKIE IPVS_REAP; do
-		for cmd in $GET $INFO; do $GENL --reply $f $cmd "$SVC"; done
+	all=$(for f in "IPVS_PERSIST $GET $INFO" "IPVS_SYNCOOKIE $GET" "IPVS_REAP $INFO"; do
+		for cmd in ${f#* }; do $GENL --reply ${f%% *} $cmd "$SVC"; done
 	done)
 	assert_match "the service's settings are readable" "reply=[0-9a-f]{8}" "$all" || return 1
 	# as text, and as the hex of its bytes
