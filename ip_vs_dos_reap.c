@@ -750,7 +750,9 @@ static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_DIVERTED,
 			      READ_ONCE(rn->diverted), IPVS_REAP_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_TRANSITIONS,
-			      READ_ONCE(rn->transitions), IPVS_REAP_STATS_PAD))
+			      READ_ONCE(rn->transitions), IPVS_REAP_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_RESET, ip_vs_reap_resets(rn),
+			      IPVS_REAP_STATS_PAD))
 		goto err_free;
 	nla_nest_end(msg, stats);
 	genlmsg_end(msg, hdr);

@@ -123,6 +123,7 @@ cookie_fallback() {
 	[ "$(sc_sent)" -gt "$sent" ] || fail "no cookie sent" || return 1
 	wait_for 2 diverted 1 ||
 		fail "diverted counter $(reap_field diverted)" || return 1
+	assert_match "ipvsadm -L --reaper" "diverted [1-9]" "$(ipvs -L --reaper)" || return 1
 	! c $TOOL who $VIP 80 2>/dev/null || fail "plain service not refused" || return 1
 	drop_holds 99
 	wait_for 20 state_is normal || fail "state $(reap_state), want normal" || return 1
@@ -154,6 +155,8 @@ refuse_rst() {
 	assert_match "IPv6 SYN, refusing with resets" "error:ConnectionRefusedError" \
 		"$(c $TOOL probe $VIP6 80 --every 1 --count 1)" || return 1
 	assert_eq "resets sent" $((r0 + 2)) "$(reap_field reset)" || return 1
+	assert_match "ipvsadm -L --reaper" "refused [1-9][0-9]* reset $((r0 + 2)) " \
+		"$(ipvs -L --reaper)" || return 1
 	assert_eq "a local service of the director" director \
 		"$(c $TOOL who 192.0.2.1 8080)" || return 1
 	d sh -c "echo 0 >$VS/reap_refuse_rst"

@@ -237,6 +237,7 @@ enum ipvs_reap_stats_attr {
 	IPVS_REAP_STATS_DIVERTED,	/* new connections sent to cookies */
 	IPVS_REAP_STATS_TRANSITIONS,	/* state changes */
 	IPVS_REAP_STATS_PAD,
+	IPVS_REAP_STATS_RESET,		/* of the refused, SYNs answered with RST */
 	__IPVS_REAP_STATS_MAX,
 };
 
