@@ -62,6 +62,8 @@ drop_holds() {
 no_entries() { [ "$(connection_lines | wc -l)" = 0 ]; }
 fresh() {
 	drop_holds 99
+	# a failed case may have left these on
+	d sh -c "echo 0 >$VS/reap_refuse_rst; echo 0 >$VS/reap_cookie_fallback"
 	wait_for 90 no_entries || fail "$(conn_count) entries left by an earlier case" || return 1
 	wait_for 5 state_is normal || fail "state $(reap_state) left by an earlier case"
 }
@@ -140,8 +142,9 @@ cookie_fallback() {
 # IPv6) is answered with a reset, so that its client fails at once rather
 # than retry; the director's own services are untouched.
 refuse_rst() {
-	local r0
+	local r0 r1
 	fresh || return 1
+	ipvs -D -t "[$VIP6]:80" 2>/dev/null
 	ipvs -A -t "[$VIP6]:80" -s rr
 	ipvs -a -t "[$VIP6]:80" -r "[$RS1_6]:80" -m
 	reap_config 20 50 80
@@ -149,20 +152,23 @@ refuse_rst() {
 	wait_for 30 established 16 || fail "connections not established" || return 1
 	wait_for 3 state_is refusing || fail "state $(reap_state), want refusing" || return 1
 	d sh -c "echo 1 >$VS/reap_refuse_rst"
+	# (the SYN of a 17th hold, if refused, may be retried and reset too)
 	r0=$(reap_field reset)
 	assert_match "IPv4 SYN, refusing with resets" "error:ConnectionRefusedError" \
 		"$(c $TOOL probe $VIP 80 --every 1 --count 1)" || return 1
 	assert_match "IPv6 SYN, refusing with resets" "error:ConnectionRefusedError" \
 		"$(c $TOOL probe $VIP6 80 --every 1 --count 1)" || return 1
-	assert_eq "resets sent" $((r0 + 2)) "$(reap_field reset)" || return 1
-	assert_match "ipvsadm -L --reaper" "refused [1-9][0-9]* reset $((r0 + 2)) " \
-		"$(ipvs -L --reaper)" || return 1
+	r1=$(reap_field reset)
+	[ "$r1" -ge $((r0 + 2)) ] || fail "resets sent: $((r1 - r0)), want 2" || return 1
+	assert_match "ipvsadm -L --reaper" "refused [1-9][0-9]* reset [1-9]" "$(ipvs -L --reaper)" ||
+		return 1
 	assert_eq "a local service of the director" director \
 		"$(c $TOOL who 192.0.2.1 8080)" || return 1
 	d sh -c "echo 0 >$VS/reap_refuse_rst"
+	r1=$(reap_field reset)
 	assert_match "refusing without resets" "error:TimeoutError" \
 		"$(c $TOOL probe $VIP 80 --every 1 --count 1)" || return 1
-	assert_eq "resets after reap_refuse_rst=0" $((r0 + 2)) "$(reap_field reset)" || return 1
+	assert_eq "resets after reap_refuse_rst=0" "$r1" "$(reap_field reset)" || return 1
 	! d sh -c "echo 2 >$VS/reap_refuse_rst" 2>/dev/null || fail "reap_refuse_rst=2 accepted" || return 1
 	ipvs -D -t "[$VIP6]:80"
 	drop_holds 99
@@ -199,6 +205,8 @@ flood() {
 	wait_for 10 established 1 || fail "idle connection not established" || return 1
 	c $TOOL xfer $VIP 80 --get 20000000 >"$LAB_TMP/xfer" 2>&1 &
 	xfer=$!
+	# the transfer is established before the flood: a new connection may be refused
+	wait_for 10 established 2 || fail "transfer not established" || return 1
 	c timeout 12 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
 	for _ in $(seq 1 30); do
 		n=$(conn_count)
