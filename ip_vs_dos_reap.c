@@ -319,9 +319,11 @@ static bool ip_vs_reap_ring_pop(struct ip_vs_reap_net *rn,
 }
 
 /*
- * What a packet to this host is, for the reaper: a TCP SYN, the first packet
- * of a UDP or SCTP flow (candidates; IPVS decides whether a virtual service
- * exists), or anything else.
+ * What a packet to this host is, for the reaper: a TCP SYN (any segment
+ * with SYN and without RST: IPVS schedules SYN+ACK and SYN+FIN too), the
+ * first packet of a UDP or SCTP flow (candidates; IPVS decides whether a
+ * virtual service exists), or anything else.  With sloppy_tcp=1 IPVS also
+ * schedules other segments; those are not refused.
  */
 enum ip_vs_reap_pkt {
 	IP_VS_REAP_PKT_OTHER,
@@ -345,7 +347,7 @@ static enum ip_vs_reap_pkt ip_vs_reap_classify(int af, struct sk_buff *skb,
 		struct tcphdr _th, *th;
 
 		th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
-		if (!th || !th->syn || th->ack || th->rst || th->fin)
+		if (!th || !th->syn || th->rst)
 			return IP_VS_REAP_PKT_OTHER;
 		ports[0] = th->source;
 		ports[1] = th->dest;
@@ -377,6 +379,17 @@ static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
 	return true;
 }
 
+/* A SYN without ACK and FIN: the only kind a reset is sent to */
+static bool ip_vs_reap_pure_syn(const struct sk_buff *skb,
+				const struct ip_vs_iphdr *iph)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
+	return th && !th->ack && !th->fin;
+}
+
 /*
  * Refuse a SYN with a reset (reap_refuse_rst=1), the drop counter armed.
  * Only IPVS knows whether a virtual service exists: its TCP conn_schedule,
@@ -394,23 +407,30 @@ static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
 	struct ip_vs_conn *cp = NULL;
 	struct tcphdr _th, *th;
 	int verdict = NF_DROP;
-	int seglen;
+	__be16 sport, dport;
+	u32 ack;
 
-	if (!pd || skb->pkt_type != PACKET_HOST)
+	/* where IPVS's own hook would not schedule, neither may we */
+	if (!pd || skb->pkt_type != PACKET_HOST || skb->ipvs_property ||
+	    sysctl_backup_only(rn->ipvs))
 		return NF_ACCEPT;
+	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
+	if (!th)
+		return NF_ACCEPT;
+	/* IPVS may steal the skb (ip_vs_leave): keep what the reset needs */
+	sport = th->source;
+	dport = th->dest;
+	/* RFC 9293: to a segment without ACK, <SEQ=0><ACK=SEG.SEQ+SEG.LEN> */
+	ack = ntohl(th->seq) + 1 + max_t(int, skb->len - iph->len - th->doff * 4, 0);
 	if (pd->pp->conn_schedule(rn->ipvs, af, skb, pd, &verdict, &cp, iph)) {
 		if (cp)
 			ip_vs_conn_put(cp);
 		return NF_ACCEPT;
 	}
-	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
-	if (verdict != NF_DROP || !th)
+	if (verdict != NF_DROP)
 		return verdict;
-	/* RFC 9293: to a segment without ACK, <SEQ=0><ACK=SEG.SEQ+SEG.LEN> */
-	seglen = skb->len - iph->len - th->doff * 4;
-	ip_vs_ext_tcp_send(net, af, &iph->daddr, &iph->saddr, th->dest,
-			   th->source, 0, ntohl(th->seq) + 1 + max(seglen, 0),
-			   TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
+	ip_vs_ext_tcp_send(net, af, &iph->daddr, &iph->saddr, dport, sport, 0,
+			   ack, TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
 	this_cpu_inc(rn->pcpu->reset);
 	return NF_DROP;
 }
@@ -449,7 +469,8 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 		WRITE_ONCE(ipvs->drop_rate, 1);
 		WRITE_ONCE(ipvs->drop_counter, 1);
 		this_cpu_inc(rn->pcpu->armed);
-		if (kind == IP_VS_REAP_PKT_SYN && READ_ONCE(rn->sysctl_refuse_rst))
+		if (kind == IP_VS_REAP_PKT_SYN && READ_ONCE(rn->sysctl_refuse_rst) &&
+		    ip_vs_reap_pure_syn(skb, &iph))
 			return ip_vs_reap_refuse_rst(rn, state->net, af, skb, &iph);
 	}
 	return NF_ACCEPT;

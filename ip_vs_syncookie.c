@@ -1028,8 +1028,12 @@ ip_vs_sc_lookup(struct ip_vs_syncookie_net *cn, int af, struct sk_buff *skb,
 	if (iph->protocol != IPPROTO_TCP)
 		return NULL;
 	th = skb_header_pointer(skb, iph->len, sizeof(*_th), _th);
-	/* SYN+ACK is the SYN hook's: IPVS would schedule it like a SYN */
-	if (!th || th->rst || th->syn != syn || (!syn && !th->ack))
+	/*
+	 * SYN+ACK is the SYN hook's: IPVS would schedule it like a SYN; a
+	 * segment with neither SYN nor ACK is the ACK hook's: IPVS schedules
+	 * it with sloppy_tcp=1.
+	 */
+	if (!th || th->rst || th->syn != syn)
 		return NULL;
 	s = ip_vs_ext_svc_find_pkt(&cn->svcs, af, skb->mark, IPPROTO_TCP,
 				   &iph->daddr, th->dest);
@@ -1085,7 +1089,7 @@ static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
 		return NF_ACCEPT;
 	opts = ip_vs_sc_opts(skb, &iph, th, _opts);
 	/* no client sends these first: a flood of them must not open entries */
-	if (!opts || (syn && (th->fin || th->ack)))
+	if (!opts || (syn && (th->fin || th->ack)) || (!syn && !th->ack))
 		return NF_DROP;
 	engaged = READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_ON ||
 		  ip_vs_sc_engaged(cn, cs, syn);

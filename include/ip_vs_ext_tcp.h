@@ -9,6 +9,7 @@
 #ifndef _IP_VS_EXT_TCP_H
 #define _IP_VS_EXT_TCP_H
 
+#include <linux/netfilter.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
@@ -23,7 +24,7 @@
  * client (from the VIP), or a SYN to a real server from the client's
  * address, as IPVS's masquerading would have sent it.
  */
-static struct sk_buff *
+static inline struct sk_buff *
 ip_vs_ext_tcp_build(struct net *net, int af, const union nf_inet_addr *saddr,
 		    const union nf_inet_addr *daddr, __be16 sport, __be16 dport,
 		    u32 seq, u32 ack, u8 flags, u16 win, const u8 *opts,
@@ -88,9 +89,10 @@ ip_vs_ext_tcp_build(struct net *net, int af, const union nf_inet_addr *saddr,
 }
 
 /* Route and send; a non-local source is the client's (see above). */
-static void ip_vs_ext_tcp_xmit(struct net *net, int af, struct sk_buff *skb,
-			       const union nf_inet_addr *saddr,
-			       const union nf_inet_addr *daddr)
+static inline void ip_vs_ext_tcp_xmit(struct net *net, int af,
+				      struct sk_buff *skb,
+				      const union nf_inet_addr *saddr,
+				      const union nf_inet_addr *daddr)
 {
 	skb_dst_drop(skb);
 	if (af == AF_INET6) {
@@ -127,11 +129,12 @@ static void ip_vs_ext_tcp_xmit(struct net *net, int af, struct sk_buff *skb,
 	}
 }
 
-static void ip_vs_ext_tcp_send(struct net *net, int af,
-			       const union nf_inet_addr *saddr,
-			       const union nf_inet_addr *daddr, __be16 sport,
-			       __be16 dport, u32 seq, u32 ack, u8 flags, u16 win,
-			       const u8 *opts, unsigned int optlen)
+static inline void ip_vs_ext_tcp_send(struct net *net, int af,
+				      const union nf_inet_addr *saddr,
+				      const union nf_inet_addr *daddr,
+				      __be16 sport, __be16 dport, u32 seq,
+				      u32 ack, u8 flags, u16 win,
+				      const u8 *opts, unsigned int optlen)
 {
 	struct sk_buff *skb;
 

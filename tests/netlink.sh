@@ -115,7 +115,7 @@ secret_unreadable() {
 		/sys/module/ip_vs_syncookie/parameters/* 2>/dev/null)
 	all+=$files$(printf '%s' "$files" | od -An -tx1 | tr -d ' \n')
 	expect 0 "" IPVS_SYNCOOKIE $DEL "$SVC" || return 1
-	if [[ $all == *$KEY* ]]; then
+	if [[ ${all,,} == *$KEY* ]]; then
 		fail "the cookie secret can be read back"
 	fi
 }
