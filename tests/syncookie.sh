@@ -287,8 +287,15 @@ netem_body() {
 	assert_grown proxied 2
 }
 netem_undo() {
+	local p
 	c tc qdisc del dev eth0 root 2>/dev/null
 	d tc qdisc del dev v-client root 2>/dev/null
+	# A client's closing RST lost to netem leaves its entry ESTABLISHED for
+	# 900 s, holding the module (the unload case waits for no entries):
+	# send the RST again, as IPVS only needs the flag to move to CLOSE.
+	for p in $(connection_lines | awk '$2 == "C0000202" && $5 == "0050" && $8 == "ESTABLISHED" { print $3 }'); do
+		c $RAW send $VIP 80 --flags R --sport $((16#$p)) --seq random --wait 0.2 >/dev/null 2>&1
+	done
 	true
 }
 netem() { guarded netem_body netem_undo; }
