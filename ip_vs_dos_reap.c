@@ -379,17 +379,6 @@ static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
 	return true;
 }
 
-/* A SYN without ACK and FIN: the only kind a reset is sent to */
-static bool ip_vs_reap_pure_syn(const struct sk_buff *skb,
-				const struct ip_vs_iphdr *iph)
-{
-	struct tcphdr _th;
-	const struct tcphdr *th;
-
-	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
-	return th && !th->ack && !th->fin;
-}
-
 /*
  * Refuse a SYN with a reset (reap_refuse_rst=1), the drop counter armed.
  * Only IPVS knows whether a virtual service exists: its TCP conn_schedule,
@@ -415,7 +404,8 @@ static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
 	    sysctl_backup_only(rn->ipvs))
 		return NF_ACCEPT;
 	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
-	if (!th)
+	/* a reset answers a pure SYN only; IPVS drops the rest as armed */
+	if (!th || th->ack || th->fin)
 		return NF_ACCEPT;
 	/* IPVS may steal the skb (ip_vs_leave): keep what the reset needs */
 	sport = th->source;
@@ -469,8 +459,7 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 		WRITE_ONCE(ipvs->drop_rate, 1);
 		WRITE_ONCE(ipvs->drop_counter, 1);
 		this_cpu_inc(rn->pcpu->armed);
-		if (kind == IP_VS_REAP_PKT_SYN && READ_ONCE(rn->sysctl_refuse_rst) &&
-		    ip_vs_reap_pure_syn(skb, &iph))
+		if (kind == IP_VS_REAP_PKT_SYN && READ_ONCE(rn->sysctl_refuse_rst))
 			return ip_vs_reap_refuse_rst(rn, state->net, af, skb, &iph);
 	}
 	return NF_ACCEPT;
