@@ -822,6 +822,21 @@ static int ip_vs_sc_make_syn(struct sk_buff *skb, int af, unsigned int thoff,
 	return 0;
 }
 
+/* The MSS index of the cookie @ack - 1 if @isn was its client's ISN, or -1. */
+static int ip_vs_sc_ack_cookie(struct ip_vs_syncookie_net *cn, int af,
+			       const struct ip_vs_iphdr *iph,
+			       const struct tcphdr *th, u32 isn, u32 ack)
+{
+	u32 slot = ip_vs_sc_slot();
+
+	return ip_vs_sc_check(isn + 1, ack,
+			      ip_vs_sc_hash(cn, af, &iph->saddr, &iph->daddr,
+					    th->source, th->dest, isn, slot),
+			      ip_vs_sc_hash(cn, af, &iph->saddr, &iph->daddr,
+					    th->source, th->dest, isn,
+					    slot - 1));
+}
+
 /* An ACK without a connection: a cookie, or nothing of ours. */
 static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 				 struct ip_vs_syncookie_svc *cs, int af,
@@ -830,19 +845,23 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 				 const struct tcphdr *th, const u8 *rawopts,
 				 bool engaged)
 {
-	u32 seq = ntohl(th->seq), ack = ntohl(th->ack_seq), slot;
+	u32 seq = ntohl(th->seq), ack = ntohl(th->ack_seq), isn = seq - 1;
 	unsigned int thoff = iph->len, hl = th->doff * 4;
 	struct ip_vs_sc_conn *sc;
 	struct ip_vs_sc_opts o;
 	int idx;
 
-	slot = ip_vs_sc_slot();
-	idx = ip_vs_sc_check(seq, ack,
-			     ip_vs_sc_hash(cn, af, &iph->saddr, &iph->daddr,
-					   th->source, th->dest, seq - 1, slot),
-			     ip_vs_sc_hash(cn, af, &iph->saddr, &iph->daddr,
-					   th->source, th->dest, seq - 1,
-					   slot - 1));
+	idx = ip_vs_sc_ack_cookie(cn, af, iph, th, isn, ack);
+	/*
+	 * A client whose third ACK was lost has its first data queued behind
+	 * our zero window and sends window probes, which carry snd_una - 1:
+	 * its ISN itself (tcp_xmit_probe_skb).  Without this second look the
+	 * connection would hang until the client gave up.
+	 */
+	if (idx < 0 && skb->len == thoff + hl) {
+		isn = seq;
+		idx = ip_vs_sc_ack_cookie(cn, af, iph, th, isn, ack);
+	}
 	if (idx < 0) {
 		/* auto, idle: a stray ACK is none of our business */
 		if (!engaged)
@@ -880,7 +899,7 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	sc->cport = th->source;
 	sc->vport = th->dest;
 	sc->state = IP_VS_SC_WAIT;
-	sc->client_isn = seq - 1;
+	sc->client_isn = isn;
 	sc->cookie_isn = ack - 1;
 	sc->client_mss = ip_vs_sc_mss_table[idx];
 	sc->client_win = ntohs(th->window);

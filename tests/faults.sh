@@ -148,8 +148,10 @@ netem_both_sides() {
 	c tc qdisc del dev eth0 root
 	r1 tc qdisc del dev eth0 root
 	r2 tc qdisc del dev eth0 root
+	for p in 80 81 82; do resend_rsts $p; done
 	no_corruption || return 1
-	assert_eq "transfers over netem" 6 "$(cat "$LAB_TMP"/x-netem-* | grep -c ' ok$')"
+	assert_eq "transfers over netem" 6 "$(cat "$LAB_TMP"/x-netem-* | grep -c ' ok$')" ||
+		fail "failed: $(grep -L ' ok$' "$LAB_TMP"/x-netem-* | while read -r f; do echo "${f##*/}: $(tail -2 "$f" | xargs)"; done)"
 }
 
 # Malformed packets to every kind of service, IPv4 and IPv6: bad option

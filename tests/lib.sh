@@ -23,6 +23,7 @@ set -u
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TESTS_DIR/.." && pwd)
 TOOL="python3 $TESTS_DIR/tcp_tool.py"
+RAW="python3 $TESTS_DIR/tcp_raw.py"
 
 VIP=192.0.2.10
 VIP6=2001:db8:1::10
@@ -152,6 +153,20 @@ template_lines() {
 
 connection_lines() {
 	d awk 'NR > 1 && $3 != "0000"' /proc/net/ip_vs_conn
+}
+
+hexip() { printf '%02X%02X%02X%02X' ${1//./ }; }
+
+# resend_rsts PORT: a client's closing RST lost to netem leaves its entry of
+# VIP:PORT ESTABLISHED for 900 s, holding the modules that keep state with
+# it: send the RST again, as IPVS only needs the flag to move to CLOSE.
+resend_rsts() {
+	local p
+	for p in $(connection_lines | awk -v c="$(hexip $CLIENT)" -v vp="$(printf %04X "$1")" \
+		'$2 == c && $5 == vp && $8 == "ESTABLISHED" { print $3 }'); do
+		c $RAW send $VIP "$1" --flags R --sport $((16#$p)) --seq random --wait 0.2 >/dev/null 2>&1
+	done
+	true
 }
 
 # run_case NAME: run function NAME as one test case, count the outcome.

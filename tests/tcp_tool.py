@@ -167,14 +167,18 @@ def hold(args):
 
 def xfer(args):
     s = connect(args.host, args.port, args.src, timeout=120)
-    name = readline(s)
+    # the client speaks first, as HTTP does: a client whose third ACK was
+    # lost then still has something to send (a server-first protocol
+    # hangs over any stateless SYN-cookie proxy if that ACK is lost)
     if args.get:
         s.sendall(b"GET %d\n" % args.get)
+        name = readline(s)
         ok = hashlib.sha256(recv_exact(s, args.get)).digest() == \
             hashlib.sha256(stream(args.get)).digest()
     else:
         data = stream(args.put)
         s.sendall(b"PUT %d\n" % args.put + data)
+        name = readline(s)
         ok = readline(s) == hashlib.sha256(data).hexdigest()
     close_rst(s)
     print("%s %s" % (name, "ok" if ok else "CORRUPT"), flush=True)
