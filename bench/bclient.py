@@ -42,12 +42,16 @@ def close_rst(s):
 
 
 def greet(host, port, timeout):
-    """Time (s) from connect() to the server's first byte, or None."""
+    """Time (s) from connect() to the server's first byte, or None.
+
+    The client speaks first, as with HTTP: over any stateless SYN cookie,
+    a server-first client whose third ACK was lost waits forever."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout)
     t0 = time.monotonic()
     try:
         s.connect((host, port))
+        s.sendall(b"?\n")
         if not s.recv(64):
             return None
         return time.monotonic() - t0
@@ -63,13 +67,19 @@ def serve(port, name):
     srv.bind(("0.0.0.0", port))
     srv.listen(4096)
     msg = name.encode() + b"\n"
-    while True:
-        c, _ = srv.accept()
+
+    def answer(c):
         try:
+            c.settimeout(5)
+            c.recv(64)
             c.sendall(msg)
         except OSError:
             pass
         c.close()
+
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=answer, args=(c,), daemon=True).start()
 
 
 def rate(host, port, secs):
