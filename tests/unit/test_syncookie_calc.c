@@ -71,6 +71,22 @@ static void later_acks_never_validate(void **state)
 	}
 }
 
+/*
+ * A window probe (the client lost its third ACK) carries seq = ISN, not
+ * ISN + 1: the first look (ISN = seq - 1) fails, the module's second look
+ * (ISN = seq) validates the same cookie.
+ */
+static void window_probe_validates_as_isn(void **state)
+{
+	u32 isn = 0xffffffff, cookie = ip_vs_sc_cookie(isn, h(4, 20), 6);
+	u32 seq = isn;
+
+	isn = seq - 1;
+	assert_int_equal(ip_vs_sc_check(seq, cookie + 1, h(4, 20), h(4, 19)), -1);
+	isn = seq;
+	assert_int_equal(ip_vs_sc_check(isn + 1, cookie + 1, h(4, 20), h(4, 19)), 6);
+}
+
 /* Guessing: of many random cookies, almost none pass. */
 static void forgery_is_rare(void **state)
 {
@@ -261,6 +277,7 @@ int main(void)
 		cmocka_unit_test(roundtrip_every_mss),
 		cmocka_unit_test(slots_and_tuples),
 		cmocka_unit_test(later_acks_never_validate),
+		cmocka_unit_test(window_probe_validates_as_isn),
 		cmocka_unit_test(forgery_is_rare),
 		cmocka_unit_test(sequence_wraps),
 		cmocka_unit_test(mss_index),
