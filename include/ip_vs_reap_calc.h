@@ -40,6 +40,16 @@ static inline unsigned int ip_vs_reap_next_state(unsigned int state, u32 util,
 	return state;
 }
 
+/*
+ * Is @used of @total at the @high watermark (percent)?  The same test as
+ * ip_vs_reap_next_state() makes on the sampled utilisation (per mille,
+ * rounded down), without its division: cheap enough for every SYN.
+ */
+static inline bool ip_vs_reap_at_high(u64 used, u64 total, u32 high)
+{
+	return total && used * 100 >= (u64)high * total;
+}
+
 /* 0 at low (or below), IP_VS_REAP_SCALE at high (or above). */
 static inline u32 ip_vs_reap_pressure(u32 util, u32 low, u32 high)
 {

@@ -2,6 +2,7 @@
 /* The kernel types the pure-logic headers use, for user-space tests. */
 #ifndef _TESTS_KCOMPAT_H
 #define _TESTS_KCOMPAT_H
+#include <stdbool.h>
 #include <stdint.h>
 typedef uint64_t u64;
 typedef uint32_t u32;

@@ -48,6 +48,25 @@ static void hovering_does_not_flap(void **state)
 	assert_int_equal(s, X);
 }
 
+/* The packet path's test agrees with the sample's, watermark by watermark. */
+static void at_high_agrees_with_the_sample(void **state)
+{
+	u64 used, total;
+	u32 high, util;
+
+	for (total = 1; total <= 300; total++)
+		for (used = 0; used <= total + 2; used++)
+			for (high = 1; high <= 100; high++) {
+				util = used * 1000 / total;
+				if (util > 1000)
+					util = 1000;
+				assert_int_equal(ip_vs_reap_at_high(used, total, high),
+						 ip_vs_reap_next_state(N, util, 0, high) == X);
+			}
+	assert_false(ip_vs_reap_at_high(5, 0, 80));
+	assert_true(ip_vs_reap_at_high(1u << 31, 1u << 31, 100));
+}
+
 static void pressure_is_linear(void **state)
 {
 	assert_int_equal(ip_vs_reap_pressure(800, 85, 95), 0);
@@ -84,6 +103,7 @@ int main(void)
 		cmocka_unit_test(up_through_the_marks),
 		cmocka_unit_test(down_only_below_low),
 		cmocka_unit_test(hovering_does_not_flap),
+		cmocka_unit_test(at_high_agrees_with_the_sample),
 		cmocka_unit_test(pressure_is_linear),
 		cmocka_unit_test(timeouts_scale_to_the_floor),
 		cmocka_unit_test(budget_grows_with_pressure),
