@@ -97,6 +97,7 @@ struct ip_vs_reap_net {
 	unsigned int		state;
 	u32			util;
 	struct delayed_work	work;
+	unsigned long		kicked;	/* bit 0: work queued by a hook */
 	unsigned long		last_tick;
 	/* timeouts (jiffies) as configured, and as the reaper last wrote them */
 	int			orig[IP_VS_REAP_NSTATES];
@@ -195,6 +196,21 @@ static int ip_vs_reap_mark_handler(struct ctl_table *table, int write,
 	return err;
 }
 
+/* A new interval applies at once, not after the sample already queued. */
+static int ip_vs_reap_interval_handler(struct ctl_table *table, int write,
+				       void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct ip_vs_reap_net *rn = container_of(table->data,
+						 struct ip_vs_reap_net,
+						 sysctl_interval);
+	int err;
+
+	err = proc_dointvec_minmax(table, write, buffer, lenp, ppos);
+	if (!err && write)
+		mod_delayed_work(system_power_efficient_wq, &rn->work, 0);
+	return err;
+}
+
 static int ip_vs_reap_interval_min = 10;
 static int ip_vs_reap_interval_max = 10000;
 static int ip_vs_reap_floor_max = 3600;
@@ -227,7 +243,7 @@ static const struct ctl_table ip_vs_reap_sysctl_tmpl[] = {
 							sysctl_interval),
 		.maxlen		= sizeof(int),
 		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
+		.proc_handler	= ip_vs_reap_interval_handler,
 		.extra1		= &ip_vs_reap_interval_min,
 		.extra2		= &ip_vs_reap_interval_max,
 	},
@@ -432,6 +448,26 @@ static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
  * exists and a connection would be created).  The defense timer may reset
  * drop_rate once a second: arming per packet keeps refusing exact.
  */
+/*
+ * With the conns metric, the new connection that finds the table at the high
+ * mark has the sample taken at once: under a flood of 100k SYNs a second,
+ * waiting for the next periodic one (up to reap_interval_ms) would let
+ * thousands more in.  Free memory is too costly to read per packet: the
+ * memory metric waits for its sample.
+ */
+static void ip_vs_reap_check_high(struct ip_vs_reap_net *rn)
+{
+	/* at most one sample per jiffy, should the two disagree at the mark */
+	if (READ_ONCE(rn->metric) != IP_VS_REAP_METRIC_CONNS ||
+	    !time_after(jiffies, READ_ONCE(rn->last_tick)) ||
+	    !ip_vs_reap_at_high(atomic_read(&rn->ipvs->conn_count),
+				READ_ONCE(rn->sysctl_conn_budget),
+				READ_ONCE(rn->sysctl_high)) ||
+	    test_and_set_bit(0, &rn->kicked))
+		return;
+	mod_delayed_work(system_power_efficient_wq, &rn->work, 0);
+}
+
 static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
@@ -446,9 +482,13 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 	if (unlikely(!ipvs->enable))
 		return NF_ACCEPT;
 	kind = ip_vs_reap_classify(af, skb, &iph, ports);
-	if (kind == IP_VS_REAP_PKT_OTHER ||
-	    (kind == IP_VS_REAP_PKT_NEW && st != IPVS_REAP_STATE_REFUSING))
+	if (kind == IP_VS_REAP_PKT_OTHER)
 		return NF_ACCEPT;
+	if (st != IPVS_REAP_STATE_REFUSING) {
+		ip_vs_reap_check_high(rn);
+		if (kind == IP_VS_REAP_PKT_NEW)
+			return NF_ACCEPT;
+	}
 	/* In normal state a SYN is only recorded: no lookup on the fast path. */
 	if (st != IPVS_REAP_STATE_NORMAL && ip_vs_reap_has_conn(ipvs, af, skb, &iph))
 		return NF_ACCEPT;
@@ -660,6 +700,9 @@ static void ip_vs_reap_work(struct work_struct *work)
 	unsigned long delay;
 	u32 low, high, pressure;
 
+	/* a hook may ask again once this sample is under way */
+	clear_bit(0, &rn->kicked);
+
 	/* Nothing to protect before the netns has a virtual service. */
 	if (!rn->ring && READ_ONCE(rn->ipvs->enable)) {
 		struct ip_vs_reap_tuple *ring;
@@ -671,7 +714,7 @@ static void ip_vs_reap_work(struct work_struct *work)
 	}
 	if (!READ_ONCE(rn->ipvs->enable) && state == IPVS_REAP_STATE_NORMAL) {
 		rn->state_jiffies[state] += jiffies - rn->last_tick;
-		rn->last_tick = jiffies;
+		WRITE_ONCE(rn->last_tick, jiffies);
 		delay = HZ / 4;
 		goto out;
 	}
@@ -681,7 +724,7 @@ static void ip_vs_reap_work(struct work_struct *work)
 	mutex_unlock(&rn->lock);
 
 	rn->state_jiffies[state] += jiffies - rn->last_tick;
-	rn->last_tick = jiffies;
+	WRITE_ONCE(rn->last_tick, jiffies);
 	WRITE_ONCE(rn->util, ip_vs_reap_util(rn));
 	next = ip_vs_reap_next_state(state, rn->util, low, high);
 	if (next != state)
@@ -837,6 +880,8 @@ err_proc:
 	remove_proc_entry("ip_vs_reap", net->proc_net);
 err_sysctl:
 	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
+	/* a write to reap_interval_ms may have queued it */
+	cancel_delayed_work_sync(&rn->work);
 err_pcpu:
 	free_percpu(rn->pcpu);
 	return err;
@@ -847,13 +892,14 @@ static void __net_exit ip_vs_reap_net_exit(struct net *net)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(net);
 
+	/* first the hooks and the sysctls: they may queue the work */
+	nf_unregister_net_hooks(net, ip_vs_reap_ops, ARRAY_SIZE(ip_vs_reap_ops));
+	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
 	cancel_delayed_work_sync(&rn->work);
 	ip_vs_reap_cookie_fallback(rn, false);
-	nf_unregister_net_hooks(net, ip_vs_reap_ops, ARRAY_SIZE(ip_vs_reap_ops));
 	if (rn->state != IPVS_REAP_STATE_NORMAL)
 		ip_vs_reap_transition(rn, rn->state, IPVS_REAP_STATE_NORMAL);
 	remove_proc_entry("ip_vs_reap", net->proc_net);
-	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
 	free_percpu(rn->pcpu);
 	kvfree(rn->ring);
 }

@@ -63,7 +63,7 @@ no_entries() { [ "$(connection_lines | wc -l)" = 0 ]; }
 fresh() {
 	drop_holds 99
 	# a failed case may have left these on
-	d sh -c "echo 0 >$VS/reap_refuse_rst; echo 0 >$VS/reap_cookie_fallback"
+	d sh -c "echo 0 >$VS/reap_refuse_rst; echo 0 >$VS/reap_cookie_fallback; echo 100 >$VS/reap_interval_ms"
 	wait_for 90 no_entries || fail "$(conn_count) entries left by an earlier case" || return 1
 	wait_for 5 state_is normal || fail "state $(reap_state) left by an earlier case"
 }
@@ -101,6 +101,35 @@ watermarks_and_hysteresis() {
 	assert_eq "tcpfin restored" 120 "$(tcpfin)" || return 1
 	c $TOOL who $VIP 80 >/dev/null || fail "new connection refused after normal" || return 1
 	drop_holds 99
+}
+
+# The conns metric does not wait for the next sample: the SYN that finds the
+# table at the high mark has one taken at once.  With reap_interval_ms at
+# 10 s, refusing starts right after that SYN, long before the periodic
+# sample could have started it.
+now_ms() { date +%s%3N; }
+refusing_at_once() {
+	local t_set t_syn t_ref
+	fresh || return 1
+	reap_config 20 50 80
+	hold_n 12
+	wait_for 30 established 12 || fail "12 connections not established" || return 1
+	wait_for 3 state_is reaping || fail "12/20 entries: state $(reap_state), want reaping" || return 1
+	d sh -c "echo 10000 >$VS/reap_interval_ms"
+	t_set=$(now_ms)
+	sleep 0.5 # the sample the write started
+	hold_n 4
+	wait_for 30 established 16 || fail "16 connections not established" || return 1
+	assert_eq "state at 16/20 entries before another SYN" reaping "$(reap_state)" || return 1
+	t_syn=$(now_ms)
+	c timeout 5 $TOOL who $VIP 80 >/dev/null 2>&1
+	wait_for 5 state_is refusing || fail "state $(reap_state) after the SYN at the mark, want refusing" || return 1
+	t_ref=$(now_ms)
+	log "  refusing $((t_ref - t_syn)) ms after the SYN at the mark, $((t_ref - t_set)) ms after the interval became 10 s"
+	[ $((t_ref - t_set)) -lt 9500 ] || fail "refusing only with the periodic sample" || return 1
+	d sh -c "echo 100 >$VS/reap_interval_ms"
+	drop_holds 99
+	wait_for 5 state_is normal || fail "state $(reap_state) once the holds are gone, want normal"
 }
 
 # While refusing, reap_cookie_fallback=1 has ip_vs_syncookie answer the SYNs
@@ -309,5 +338,5 @@ ipvs -A -t $VIP:80 -s rr
 ipvs -a -t $VIP:80 -r $RS1:80 -m
 ipvs -a -t $VIP:80 -r $RS2:80 -m
 
-run_cases watermarks_and_hysteresis cookie_fallback refuse_rst set_during_reaping flood memory_metric unload_during_flood netns_exit_while_refusing -- "$@"
+run_cases watermarks_and_hysteresis refusing_at_once cookie_fallback refuse_rst set_during_reaping flood memory_metric unload_during_flood netns_exit_while_refusing -- "$@"
 summary
