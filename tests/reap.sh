@@ -112,13 +112,13 @@ refusing_at_once() {
 	local t_set t_syn t_ref
 	fresh || return 1
 	reap_config 20 50 80
-	hold_n 12
-	wait_for 30 established 12 || fail "12 connections not established" || return 1
-	wait_for 3 state_is reaping || fail "12/20 entries: state $(reap_state), want reaping" || return 1
+	hold_n 15
+	wait_for 30 established 15 || fail "15 connections not established" || return 1
+	wait_for 3 state_is reaping || fail "15/20 entries: state $(reap_state), want reaping" || return 1
 	d sh -c "echo 10000 >$VS/reap_interval_ms"
 	t_set=$(now_ms)
 	sleep 0.5 # the sample the write started
-	hold_n 4
+	hold_n 1
 	wait_for 30 established 16 || fail "16 connections not established" || return 1
 	assert_eq "state at 16/20 entries before another SYN" reaping "$(reap_state)" || return 1
 	t_syn=$(now_ms)
