@@ -449,18 +449,19 @@ static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
  * drop_rate once a second: arming per packet keeps refusing exact.
  */
 /*
- * With the conns metric, the new connection that finds the table at the high
- * mark has the sample taken at once: under a flood of 100k SYNs a second,
- * waiting for the next periodic one (up to reap_interval_ms) would let
- * thousands more in.  Free memory is too costly to read per packet: the
- * memory metric waits for its sample.
+ * With the conns metric, the new connection whose entry brings the table to
+ * the high mark has a sample taken at once (queued on this CPU, the worker
+ * runs after this softirq made the entry): under a flood of 100k SYNs a
+ * second, waiting for the next periodic one (up to reap_interval_ms) would
+ * let thousands more in.  Free memory is too costly to read per packet:
+ * the memory metric waits for its sample.
  */
 static void ip_vs_reap_check_high(struct ip_vs_reap_net *rn)
 {
 	/* at most one sample per jiffy, should the two disagree at the mark */
 	if (READ_ONCE(rn->metric) != IP_VS_REAP_METRIC_CONNS ||
 	    !time_after(jiffies, READ_ONCE(rn->last_tick)) ||
-	    !ip_vs_reap_at_high(atomic_read(&rn->ipvs->conn_count),
+	    !ip_vs_reap_at_high(atomic_read(&rn->ipvs->conn_count) + 1,
 				READ_ONCE(rn->sysctl_conn_budget),
 				READ_ONCE(rn->sysctl_high)) ||
 	    test_and_set_bit(0, &rn->kicked))

@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """Clients and probes of the lab benchmarks (bench/guest.sh); runs in the guest.
 
-serve PORT NAME             single-threaded server: greets each connection
-                            with NAME and closes it (director's local listener)
-rate HOST PORT SECS         sequential short connections (connect, read the
-                            greeting, close with RST) for SECS; prints conns/s
+serve PORT NAME             server: reads each connection's request, answers
+                            NAME and closes it (director's local listener)
+greet HOST PORT             one connection (send a request, read the
+                            greeting within 3 s); exit status 0 if it did
+rate HOST PORT SECS         sequential short connections (connect, send a
+                            request, read the greeting, close with RST) for
+                            SECS; prints conns/s
 legit HOST PORT N GAP TMO   N connections started GAP s apart (open loop),
-                            each must read the greeting within TMO s; prints
+                            each sends a request and must read the greeting
+                            within TMO s; prints
                             "ok N/M median_ms p99_ms" (time to first byte)
 reaper NETNS VIP PORT       run in the director's netns: opens connections
                             from NETNS (setns) and times the reaper's state
@@ -208,6 +212,8 @@ def main():
     cmd = a[0]
     if cmd == "serve":
         serve(int(a[1]), a[2])
+    elif cmd == "greet":
+        sys.exit(0 if greet(a[1], int(a[2]), 3) is not None else 1)
     elif cmd == "rate":
         rate(a[1], int(a[2]), float(a[3]))
     elif cmd == "legit":

@@ -60,7 +60,7 @@ setup() {
 	d iptables -A INPUT -p tcp --dport 1 -j ACCEPT && d iptables -F
 	svc 80 ""                   # (d) stock
 	svc 81 ""                   # (b) SYNPROXY in front while measured
-	wait_for 20 d $TOOL who 192.0.2.1 8080 || { say "director listener did not start"; exit 1; }
+	wait_for 20 d $BC greet 192.0.2.1 8080 || { say "director listener did not start"; exit 1; }
 }
 
 # the ipvs-ext modules and (a): after the established scenario's "none" block
