@@ -450,23 +450,22 @@ static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
  */
 /*
  * With the conns metric, the new connection whose entry brings the table to
- * the high mark has a sample taken at once (queued on this CPU, the worker
- * runs after this softirq made the entry): under a flood of 100k SYNs a
+ * the high mark has a sample taken a jiffy later (by then IPVS has made the
+ * entry; the worker may run on another CPU): under a flood of 100k SYNs a
  * second, waiting for the next periodic one (up to reap_interval_ms) would
  * let thousands more in.  Free memory is too costly to read per packet:
  * the memory metric waits for its sample.
  */
 static void ip_vs_reap_check_high(struct ip_vs_reap_net *rn)
 {
-	/* at most one sample per jiffy, should the two disagree at the mark */
+	/* the bit stays set until the sample runs: at most one per jiffy */
 	if (READ_ONCE(rn->metric) != IP_VS_REAP_METRIC_CONNS ||
-	    !time_after(jiffies, READ_ONCE(rn->last_tick)) ||
 	    !ip_vs_reap_at_high(atomic_read(&rn->ipvs->conn_count) + 1,
 				READ_ONCE(rn->sysctl_conn_budget),
 				READ_ONCE(rn->sysctl_high)) ||
 	    test_and_set_bit(0, &rn->kicked))
 		return;
-	mod_delayed_work(system_power_efficient_wq, &rn->work, 0);
+	mod_delayed_work(system_power_efficient_wq, &rn->work, 1);
 }
 
 static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
@@ -715,7 +714,7 @@ static void ip_vs_reap_work(struct work_struct *work)
 	}
 	if (!READ_ONCE(rn->ipvs->enable) && state == IPVS_REAP_STATE_NORMAL) {
 		rn->state_jiffies[state] += jiffies - rn->last_tick;
-		WRITE_ONCE(rn->last_tick, jiffies);
+		rn->last_tick = jiffies;
 		delay = HZ / 4;
 		goto out;
 	}
@@ -725,7 +724,7 @@ static void ip_vs_reap_work(struct work_struct *work)
 	mutex_unlock(&rn->lock);
 
 	rn->state_jiffies[state] += jiffies - rn->last_tick;
-	WRITE_ONCE(rn->last_tick, jiffies);
+	rn->last_tick = jiffies;
 	WRITE_ONCE(rn->util, ip_vs_reap_util(rn));
 	next = ip_vs_reap_next_state(state, rn->util, low, high);
 	if (next != state)
