@@ -442,13 +442,6 @@ static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
 }
 
 /*
- * Before IPVS (LOCAL_IN 96): record SYNs for the reaping work; when
- * refusing, make IPVS drop a new connection to a virtual service by arming
- * its drop_packet counter (ip_vs_todrop, consulted only when a service
- * exists and a connection would be created).  The defense timer may reset
- * drop_rate once a second: arming per packet keeps refusing exact.
- */
-/*
  * With the conns metric, the new connection whose entry brings the table to
  * the high mark has a sample taken a jiffy later (by then IPVS has made the
  * entry; the worker may run on another CPU): under a flood of 100k SYNs a
@@ -468,6 +461,13 @@ static void ip_vs_reap_check_high(struct ip_vs_reap_net *rn)
 	mod_delayed_work(system_power_efficient_wq, &rn->work, 1);
 }
 
+/*
+ * Before IPVS (LOCAL_IN 96): record SYNs for the reaping work; when
+ * refusing, make IPVS drop a new connection to a virtual service by arming
+ * its drop_packet counter (ip_vs_todrop, consulted only when a service
+ * exists and a connection would be created).  The defense timer may reset
+ * drop_rate once a second: arming per packet keeps refusing exact.
+ */
 static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {

@@ -104,7 +104,7 @@ watermarks_and_hysteresis() {
 }
 
 # The conns metric does not wait for the next sample: the SYN whose entry
-# brings the table to the high mark has one taken at once.  With
+# brings the table to the high mark has one taken a jiffy later.  With
 # reap_interval_ms at 10 s, refusing starts right after that connection,
 # long before the periodic sample could have started it.
 now_ms() { date +%s%3N; }
