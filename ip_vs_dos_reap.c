@@ -10,11 +10,12 @@
  *   their configured values at low to reap_floor at high, and embryonic
  *   connections are expired, oldest first, at a rate growing with pressure;
  * - refusing (from reap_high until below reap_low): in addition, new
- *   connections to virtual services are refused through IPVS's own
- *   drop_packet path (ip_vs_todrop), driven at rate 1; TCP SYNs are
- *   answered with a reset if reap_refuse_rst=1.
+ *   connections to virtual services are refused: IPVS's own drop_packet
+ *   path (ip_vs_todrop), armed at rate 1 for the one packet being asked
+ *   about; TCP SYNs are answered with a reset if reap_refuse_rst=1.
  * Everything changed is restored on the way back to normal, on unload and
- * at netns exit.
+ * at netns exit.  Without virtual services the work sleeps; the first
+ * new-connection packet once there are some wakes it.
  *
  * IPVS exports no table walk: a LOCAL_IN hook before IPVS's records the
  * tuples of recent SYNs in a bounded ring, and the work looks them up with
@@ -71,13 +72,27 @@ struct ip_vs_reap_tuple {
 	union nf_inet_addr	vaddr;
 	__be16			cport;
 	__be16			vport;
-	u16			af;
+	u16			af;	/* 0: a hole, taken back (see after_hook) */
+	u32			seq;	/* which push wrote it */
 };
 
 struct ip_vs_reap_pcpu {
-	u64	armed;		/* new-connection packets IPVS was told to drop */
-	u64	passed;		/* of those, not for a virtual service */
+	u64	refused;	/* new connections IPVS dropped for us */
 	u64	reset;		/* of the refused, SYNs answered with a reset */
+	u64	kicked;		/* samples started by a packet at reap_high */
+	/*
+	 * The SYN this CPU recorded last, until its next packet: if it gets
+	 * to the after-hook, it was not IPVS's, and its tuple is taken back.
+	 */
+	const struct sk_buff	*push_skb;
+	u32	push_slot;
+	u32	push_seq;
+};
+
+/* ip_vs_reap_net.flags */
+enum {
+	IP_VS_REAP_KICKED,	/* a sample is queued by a hook */
+	IP_VS_REAP_IDLE,	/* no virtual service: the work is not queued */
 };
 
 enum ip_vs_reap_metric {
@@ -97,18 +112,19 @@ struct ip_vs_reap_net {
 	unsigned int		state;
 	u32			util;
 	struct delayed_work	work;
-	unsigned long		kicked;	/* bit 0: work queued by a hook */
+	unsigned long		flags;	/* IP_VS_REAP_KICKED, IP_VS_REAP_IDLE */
 	unsigned long		last_tick;
 	/* timeouts (jiffies) as configured, and as the reaper last wrote them */
 	int			orig[IP_VS_REAP_NSTATES];
 	int			written[IP_VS_REAP_NSTATES];
-	int			saved_drop_rate;
 	/* recent SYN tuples */
 	spinlock_t		ring_lock;
-	unsigned int		ring_head, ring_count;
+	struct ip_vs_reap_ring	ring_idx;
+	u32			ring_seq;
 	struct ip_vs_reap_tuple	*ring;
 	/* counters */
 	struct ip_vs_reap_pcpu __percpu *pcpu;
+	u64			samples;
 	u64			reaped;
 	u64			transitions;
 	u64			state_jiffies[__IPVS_REAP_STATE_MAX];
@@ -289,49 +305,69 @@ static const struct ctl_table ip_vs_reap_sysctl_tmpl[] = {
 	{ }
 };
 
-static void ip_vs_reap_ring_push(struct ip_vs_reap_net *rn, int af,
-				 const struct ip_vs_iphdr *iph, __be16 sport,
-				 __be16 dport)
+/*
+ * Record the tuple of a pure SYN (a SYN+ACK opens nothing of a client's).
+ * In normal state the ring overwrites its oldest when full, so that it
+ * holds the latest SYNs when reaping starts; while reaping it keeps the
+ * oldest (ip_vs_reap_ring_push()).
+ */
+static void ip_vs_reap_ring_record(struct ip_vs_reap_net *rn,
+				   struct ip_vs_reap_pcpu *pc,
+				   const struct sk_buff *skb, int af,
+				   const struct ip_vs_iphdr *iph,
+				   const __be16 *ports, bool overwrite)
 {
 	struct ip_vs_reap_tuple *t;
+	int slot;
 
-	/*
-	 * When full, keep the oldest: connections made once reaping runs
-	 * already get the shrunk timeouts; those from before it have the
-	 * configured ones and are the ones to expire first.
-	 */
 	spin_lock(&rn->ring_lock);
-	if (!rn->ring || rn->ring_count == IP_VS_REAP_RING) {
+	slot = rn->ring ? ip_vs_reap_ring_push(&rn->ring_idx, overwrite) : -1;
+	if (slot < 0) {
 		spin_unlock(&rn->ring_lock);
 		return;
 	}
-	t = &rn->ring[rn->ring_head];
-	rn->ring_head = (rn->ring_head + 1) % IP_VS_REAP_RING;
-	rn->ring_count++;
+	t = &rn->ring[slot];
 	ip_vs_addr_copy(af, &t->caddr, &iph->saddr);
 	ip_vs_addr_copy(af, &t->vaddr, &iph->daddr);
-	t->cport = sport;
-	t->vport = dport;
+	t->cport = ports[0];
+	t->vport = ports[1];
 	t->af = af;
+	t->seq = ++rn->ring_seq;
+	pc->push_skb = skb;
+	pc->push_slot = slot;
+	pc->push_seq = t->seq;
+	spin_unlock(&rn->ring_lock);
+}
+
+/* Take back the tuple pushed as @slot, @seq, if the ring still holds it. */
+static void ip_vs_reap_ring_forget(struct ip_vs_reap_net *rn, u32 slot, u32 seq)
+{
+	spin_lock(&rn->ring_lock);
+	if (rn->ring && ip_vs_reap_ring_holds(&rn->ring_idx, slot) &&
+	    rn->ring[slot].seq == seq) {
+		/* usually the newest; else a hole that the pop skips */
+		if (ip_vs_reap_ring_is_newest(&rn->ring_idx, slot))
+			ip_vs_reap_ring_unpush(&rn->ring_idx);
+		else
+			rn->ring[slot].af = 0;
+	}
 	spin_unlock(&rn->ring_lock);
 }
 
 /* The oldest recorded tuple, removed from the ring; false if empty. */
-static bool ip_vs_reap_ring_pop(struct ip_vs_reap_net *rn,
-				struct ip_vs_reap_tuple *out)
+static bool ip_vs_reap_ring_pop_tuple(struct ip_vs_reap_net *rn,
+				      struct ip_vs_reap_tuple *out)
 {
-	unsigned int tail;
+	int slot;
 
 	spin_lock_bh(&rn->ring_lock);
-	if (!rn->ring_count) {
-		spin_unlock_bh(&rn->ring_lock);
-		return false;
-	}
-	tail = (rn->ring_head + IP_VS_REAP_RING - rn->ring_count) % IP_VS_REAP_RING;
-	*out = rn->ring[tail];
-	rn->ring_count--;
+	do {
+		slot = ip_vs_reap_ring_pop(&rn->ring_idx);
+	} while (slot >= 0 && !rn->ring[slot].af);
+	if (slot >= 0)
+		*out = rn->ring[slot];
 	spin_unlock_bh(&rn->ring_lock);
-	return true;
+	return slot >= 0;
 }
 
 /*
@@ -349,9 +385,11 @@ enum ip_vs_reap_pkt {
 
 static enum ip_vs_reap_pkt ip_vs_reap_classify(int af, struct sk_buff *skb,
 					       struct ip_vs_iphdr *iph,
-					       __be16 *ports)
+					       __be16 *ports, bool *pure_syn)
 {
 	__be16 _ports[2], *pp;
+
+	*pure_syn = false;
 
 	if (!ip_vs_fill_iph_skb(af, skb, false, iph))
 		return IP_VS_REAP_PKT_OTHER;
@@ -367,6 +405,7 @@ static enum ip_vs_reap_pkt ip_vs_reap_classify(int af, struct sk_buff *skb,
 			return IP_VS_REAP_PKT_OTHER;
 		ports[0] = th->source;
 		ports[1] = th->dest;
+		*pure_syn = !th->ack && !th->fin;
 		return IP_VS_REAP_PKT_SYN;
 	}
 	case IPPROTO_UDP:
@@ -396,48 +435,87 @@ static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
 }
 
 /*
- * Refuse a SYN with a reset (reap_refuse_rst=1), the drop counter armed.
- * Only IPVS knows whether a virtual service exists: its TCP conn_schedule,
- * asked here, drops for one without scheduling anything (ip_vs_todrop
- * comes first), and passes anything else.  Should the defense timer rewrite
- * the drop rate in between, IPVS schedules a connection instead, which the
- * SYN then follows as usual.
+ * Refusing: only IPVS knows whether a packet opens a connection to a
+ * virtual service, so the reaper asks it: the protocol's conn_schedule,
+ * called here with IPVS's drop counter armed (rate 1), drops for a service
+ * (ip_vs_todrop comes before scheduling) and passes anything else.  The
+ * counter is armed for this call only, under IPVS's droppacket_lock, and
+ * put back as found before the lock is released:
+ * - no later packet inherits it: armed in the hook and left to IPVS's own
+ *   hook (99), it used to stay set after a refused SYN, and a cookie ACK
+ *   that ip_vs_syncookie turned into a SYN at 97 after the reaper let it
+ *   pass (96) was dropped by IPVS as refused; so was any SYN to a service
+ *   after a SYN to one of the director's own sockets;
+ * - the defense timer (update_defense_level, which rewrites drop_rate once
+ *   a second under the same lock) cannot reset it halfway: refusing is
+ *   exact, and whatever the timer set is what is put back;
+ * - concurrent refusals cannot save each other's armed value.
+ * Armed at rate 1 for a packet with a service, conn_schedule never
+ * schedules: the lock is held for one service lookup.  Refusals serialise
+ * on it (arming used to write IPVS's drop counter per packet as well).
+ * What remains is a cross-CPU window of that lookup's length: a new
+ * connection that another CPU lets through (a validated cookie, a packet
+ * with sloppy_tcp) and that reaches ip_vs_todrop in IPVS's own hook (99)
+ * within it is dropped as refused.  A plain client then retransmits its
+ * SYN; a cookie client is reset by ip_vs_syncookie when its
+ * retransmission validates again (ip_vs_sc_pending_drop).  Arming in the
+ * hook and disarming at the next packet would leave the window from 96 to
+ * 99 instead, for every refused packet: a large share of a flooded CPU's
+ * time.
  */
-static unsigned int ip_vs_reap_refuse_rst(struct ip_vs_reap_net *rn,
-					  struct net *net, int af,
-					  struct sk_buff *skb,
-					  struct ip_vs_iphdr *iph)
+static unsigned int ip_vs_reap_refuse(struct ip_vs_reap_net *rn,
+				      struct net *net, int af,
+				      struct sk_buff *skb,
+				      struct ip_vs_iphdr *iph, bool pure_syn)
 {
-	struct ip_vs_proto_data *pd = ip_vs_proto_data_get(rn->ipvs, IPPROTO_TCP);
+	struct netns_ipvs *ipvs = rn->ipvs;
+	struct ip_vs_proto_data *pd = ip_vs_proto_data_get(ipvs, iph->protocol);
+	struct tcphdr _th, *th = NULL;
 	struct ip_vs_conn *cp = NULL;
-	struct tcphdr _th, *th;
 	int verdict = NF_DROP;
-	__be16 sport, dport;
-	u32 ack;
+	int rate, counter, sched;
+	__be16 sport = 0, dport = 0;
+	u32 ack = 0;
 
 	/* where IPVS's own hook would not schedule, neither may we */
 	if (!pd || skb->pkt_type != PACKET_HOST || skb->ipvs_property ||
-	    sysctl_backup_only(rn->ipvs))
+	    sysctl_backup_only(ipvs))
 		return NF_ACCEPT;
-	th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
-	/* a reset answers a pure SYN only; IPVS drops the rest as armed */
-	if (!th || th->ack || th->fin)
-		return NF_ACCEPT;
-	/* IPVS may steal the skb (ip_vs_leave): keep what the reset needs */
-	sport = th->source;
-	dport = th->dest;
-	/* RFC 9293: to a segment without ACK, <SEQ=0><ACK=SEG.SEQ+SEG.LEN> */
-	ack = ntohl(th->seq) + 1 + max_t(int, skb->len - iph->len - th->doff * 4, 0);
-	if (pd->pp->conn_schedule(rn->ipvs, af, skb, pd, &verdict, &cp, iph)) {
+	/* a reset answers a pure SYN only: read what it needs first */
+	if (pure_syn && READ_ONCE(rn->sysctl_refuse_rst)) {
+		th = skb_header_pointer(skb, iph->len, sizeof(_th), &_th);
+		if (th) {
+			sport = th->source;
+			dport = th->dest;
+			/* RFC 9293: to a segment without ACK, <SEQ=0><ACK=SEG.SEQ+SEG.LEN> */
+			ack = ntohl(th->seq) + 1 +
+			      max_t(int, skb->len - iph->len - th->doff * 4, 0);
+		}
+	}
+	spin_lock(&ipvs->droppacket_lock);
+	rate = ipvs->drop_rate;
+	counter = ipvs->drop_counter;
+	WRITE_ONCE(ipvs->drop_rate, 1);
+	WRITE_ONCE(ipvs->drop_counter, 1);
+	sched = pd->pp->conn_schedule(ipvs, af, skb, pd, &verdict, &cp, iph);
+	WRITE_ONCE(ipvs->drop_rate, rate);
+	WRITE_ONCE(ipvs->drop_counter, counter);
+	spin_unlock(&ipvs->droppacket_lock);
+	if (sched) {
+		/* not for a virtual service (a connection: not at rate 1) */
 		if (cp)
 			ip_vs_conn_put(cp);
 		return NF_ACCEPT;
 	}
 	if (verdict != NF_DROP)
 		return verdict;
-	ip_vs_ext_tcp_send(net, af, &iph->daddr, &iph->saddr, dport, sport, 0,
-			   ack, TCPHDR_RST | TCPHDR_ACK, 0, NULL, 0);
-	this_cpu_inc(rn->pcpu->reset);
+	this_cpu_inc(rn->pcpu->refused);
+	if (th) {
+		ip_vs_ext_tcp_send(net, af, &iph->daddr, &iph->saddr, dport,
+				   sport, 0, ack, TCPHDR_RST | TCPHDR_ACK, 0,
+				   NULL, 0);
+		this_cpu_inc(rn->pcpu->reset);
+	}
 	return NF_DROP;
 }
 
@@ -456,17 +534,33 @@ static void ip_vs_reap_check_high(struct ip_vs_reap_net *rn)
 	    !ip_vs_reap_at_high(atomic_read(&rn->ipvs->conn_count) + 1,
 				READ_ONCE(rn->sysctl_conn_budget),
 				READ_ONCE(rn->sysctl_high)) ||
-	    test_and_set_bit(0, &rn->kicked))
+	    test_and_set_bit(IP_VS_REAP_KICKED, &rn->flags))
 		return;
+	this_cpu_inc(rn->pcpu->kicked);
 	mod_delayed_work(system_power_efficient_wq, &rn->work, 1);
 }
 
+/* Does the netns have a virtual service?  (IPVS counts them per family.) */
+static bool ip_vs_reap_has_services(struct netns_ipvs *ipvs)
+{
+	return READ_ONCE(ipvs->num_services) || READ_ONCE(ipvs->num_services6);
+}
+
 /*
- * Before IPVS (LOCAL_IN 96): record SYNs for the reaping work; when
- * refusing, make IPVS drop a new connection to a virtual service by arming
- * its drop_packet counter (ip_vs_todrop, consulted only when a service
- * exists and a connection would be created).  The defense timer may reset
- * drop_rate once a second: arming per packet keeps refusing exact.
+ * The work sleeps while the netns has no virtual service: a new-connection
+ * packet once there is one wakes it (one packet wins the bit).
+ */
+static void ip_vs_reap_wake(struct ip_vs_reap_net *rn)
+{
+	if (ip_vs_reap_has_services(rn->ipvs) &&
+	    test_and_clear_bit(IP_VS_REAP_IDLE, &rn->flags))
+		mod_delayed_work(system_power_efficient_wq, &rn->work, 0);
+}
+
+/*
+ * Before IPVS (LOCAL_IN 96): record pure SYNs for the reaping work; when
+ * refusing, have IPVS drop a new connection to a virtual service
+ * (ip_vs_reap_refuse()).
  */
 static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
@@ -475,55 +569,64 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	struct netns_ipvs *ipvs = rn->ipvs;
 	unsigned int st = READ_ONCE(rn->state);
+	struct ip_vs_reap_pcpu *pc;
 	enum ip_vs_reap_pkt kind;
 	struct ip_vs_iphdr iph;
 	__be16 ports[2];
+	bool pure_syn;
 
 	if (unlikely(!ipvs->enable))
 		return NF_ACCEPT;
-	kind = ip_vs_reap_classify(af, skb, &iph, ports);
+	/* the SYN this CPU recorded last is past the after-hook by now */
+	pc = this_cpu_ptr(rn->pcpu);
+	if (unlikely(pc->push_skb))
+		pc->push_skb = NULL;
+	kind = ip_vs_reap_classify(af, skb, &iph, ports, &pure_syn);
 	if (kind == IP_VS_REAP_PKT_OTHER)
 		return NF_ACCEPT;
+	if (unlikely(test_bit(IP_VS_REAP_IDLE, &rn->flags)))
+		ip_vs_reap_wake(rn);
 	if (st != IPVS_REAP_STATE_REFUSING) {
 		ip_vs_reap_check_high(rn);
-		if (kind == IP_VS_REAP_PKT_NEW)
+		if (!pure_syn)
 			return NF_ACCEPT;
-	}
-	/* In normal state a SYN is only recorded: no lookup on the fast path. */
-	if (st != IPVS_REAP_STATE_NORMAL && ip_vs_reap_has_conn(ipvs, af, skb, &iph))
+		/* in normal state no lookup on the fast path: just record */
+		if (st != IPVS_REAP_STATE_NORMAL &&
+		    ip_vs_reap_has_conn(ipvs, af, skb, &iph))
+			return NF_ACCEPT;
+		ip_vs_reap_ring_record(rn, pc, skb, af, &iph, ports,
+				       st == IPVS_REAP_STATE_NORMAL);
 		return NF_ACCEPT;
-	/* a refused SYN makes no connection: nothing to remember */
-	if (kind == IP_VS_REAP_PKT_SYN && st != IPVS_REAP_STATE_REFUSING)
-		ip_vs_reap_ring_push(rn, af, &iph, ports[0], ports[1]);
-	if (st == IPVS_REAP_STATE_REFUSING) {
-		WRITE_ONCE(ipvs->drop_rate, 1);
-		WRITE_ONCE(ipvs->drop_counter, 1);
-		this_cpu_inc(rn->pcpu->armed);
-		if (kind == IP_VS_REAP_PKT_SYN && READ_ONCE(rn->sysctl_refuse_rst))
-			return ip_vs_reap_refuse_rst(rn, state->net, af, skb, &iph);
 	}
-	return NF_ACCEPT;
+	if (ip_vs_reap_has_conn(ipvs, af, skb, &iph))
+		return NF_ACCEPT;
+	return ip_vs_reap_refuse(rn, state->net, af, skb, &iph, pure_syn);
 }
 
 /*
- * After IPVS (LOCAL_IN 100): a packet armed for refusing that gets here was
- * not for a virtual service (IPVS would have dropped or taken it).
+ * After IPVS (LOCAL_IN 100): IPVS steals or drops what it schedules, so a
+ * SYN recorded at 96 that gets here went to one of the director's own
+ * sockets or nowhere, and its tuple is taken back (unless IPVS made a
+ * connection and accepted the packet on: a local real server).  Between
+ * the two hooks this CPU handled no other packet of the netns (the in-hook
+ * forgets the SYN at the next one), so the pointer is this packet's; the
+ * push sequence number makes sure the slot still holds its tuple.
  */
 static unsigned int ip_vs_reap_after_hook(void *priv, struct sk_buff *skb,
 					  const struct nf_hook_state *state)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(state->net);
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	struct ip_vs_reap_pcpu *pc = this_cpu_ptr(rn->pcpu);
 	struct ip_vs_iphdr iph;
-	__be16 ports[2];
 
-	if (READ_ONCE(rn->state) != IPVS_REAP_STATE_REFUSING ||
-	    unlikely(!rn->ipvs->enable))
+	if (likely(pc->push_skb != skb))
 		return NF_ACCEPT;
-	if (ip_vs_reap_classify(af, skb, &iph, ports) == IP_VS_REAP_PKT_OTHER ||
+	pc->push_skb = NULL;
+	if (!ip_vs_fill_iph_skb(af, skb, false, &iph) ||
 	    ip_vs_reap_has_conn(rn->ipvs, af, skb, &iph))
 		return NF_ACCEPT;
-	this_cpu_inc(rn->pcpu->passed);
+	ip_vs_reap_ring_forget(rn, pc->push_slot, pc->push_seq);
 	return NF_ACCEPT;
 }
 
@@ -556,27 +659,20 @@ static const struct nf_hook_ops ip_vs_reap_ops[] = {
 #endif
 };
 
-static u64 ip_vs_reap_resets(struct ip_vs_reap_net *rn)
+/* Sum of a per-CPU counter of struct ip_vs_reap_pcpu at @offset. */
+static u64 ip_vs_reap_sum(struct ip_vs_reap_net *rn, size_t offset)
 {
-	u64 reset = 0;
+	u64 sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		reset += READ_ONCE(per_cpu_ptr(rn->pcpu, cpu)->reset);
-	return reset;
+		sum += READ_ONCE(*(u64 *)((char *)per_cpu_ptr(rn->pcpu, cpu) + offset));
+	return sum;
 }
 
-static u64 ip_vs_reap_refused(struct ip_vs_reap_net *rn)
-{
-	u64 armed = 0, passed = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		armed += READ_ONCE(per_cpu_ptr(rn->pcpu, cpu)->armed);
-		passed += READ_ONCE(per_cpu_ptr(rn->pcpu, cpu)->passed);
-	}
-	return armed > passed ? armed - passed : 0;
-}
+#define ip_vs_reap_resets(rn)	ip_vs_reap_sum(rn, offsetof(struct ip_vs_reap_pcpu, reset))
+#define ip_vs_reap_refused(rn)	ip_vs_reap_sum(rn, offsetof(struct ip_vs_reap_pcpu, refused))
+#define ip_vs_reap_kicked(rn)	ip_vs_reap_sum(rn, offsetof(struct ip_vs_reap_pcpu, kicked))
 
 /*
  * Scale the TCP timeouts to @pressure.  A value that differs from what we
@@ -626,7 +722,7 @@ static void ip_vs_reap_expire(struct ip_vs_reap_net *rn, u32 budget)
 	bool embryonic;
 
 	rcu_read_lock();
-	while (budget && ip_vs_reap_ring_pop(rn, &t)) {
+	while (budget && ip_vs_reap_ring_pop_tuple(rn, &t)) {
 		ip_vs_conn_fill_param(rn->ipvs, t.af, IPPROTO_TCP, &t.caddr,
 				      t.cport, &t.vaddr, t.vport, &p);
 		cp = ip_vs_conn_in_get(&p);
@@ -646,25 +742,14 @@ static void ip_vs_reap_expire(struct ip_vs_reap_net *rn, u32 budget)
 	rcu_read_unlock();
 }
 
+/*
+ * IPVS's drop rate needs nothing here: refusing arms it for one call and
+ * puts it back at once (ip_vs_reap_refuse()), so it is never left changed.
+ */
 static void ip_vs_reap_transition(struct ip_vs_reap_net *rn, unsigned int from,
 				  unsigned int to)
 {
-	struct netns_ipvs *ipvs = rn->ipvs;
-
-	if (to == IPVS_REAP_STATE_REFUSING) {
-		spin_lock_bh(&ipvs->droppacket_lock);
-		rn->saved_drop_rate = ipvs->drop_rate;
-		spin_unlock_bh(&ipvs->droppacket_lock);
-	}
 	WRITE_ONCE(rn->state, to);
-	if (from == IPVS_REAP_STATE_REFUSING) {
-		/* no hook still arms the drop counter after this */
-		synchronize_rcu();
-		spin_lock_bh(&ipvs->droppacket_lock);
-		ipvs->drop_rate = rn->saved_drop_rate;
-		ipvs->drop_counter = rn->saved_drop_rate;
-		spin_unlock_bh(&ipvs->droppacket_lock);
-	}
 	if (to == IPVS_REAP_STATE_NORMAL)
 		ip_vs_reap_restore(rn);
 	rn->transitions++;
@@ -701,10 +786,30 @@ static void ip_vs_reap_work(struct work_struct *work)
 	u32 low, high, pressure;
 
 	/* a hook may ask again once this sample is under way */
-	clear_bit(0, &rn->kicked);
+	clear_bit(IP_VS_REAP_KICKED, &rn->flags);
+	clear_bit(IP_VS_REAP_IDLE, &rn->flags);
 
-	/* Nothing to protect before the netns has a virtual service. */
-	if (!rn->ring && READ_ONCE(rn->ipvs->enable)) {
+	rn->state_jiffies[state] += jiffies - rn->last_tick;
+	rn->last_tick = jiffies;
+	/*
+	 * Nothing to protect without a virtual service: no sample, no ring,
+	 * and the work sleeps until a new-connection packet finds a service
+	 * (ip_vs_reap_wake()), rather than run every 250 ms in every netns.
+	 * A netns still reaping or refusing samples on until normal.
+	 */
+	if (state == IPVS_REAP_STATE_NORMAL &&
+	    !ip_vs_reap_has_services(rn->ipvs)) {
+		set_bit(IP_VS_REAP_IDLE, &rn->flags);
+		/*
+		 * A service added meanwhile, whose packet found the bit clear:
+		 * see it here (or its next packet wakes the work).
+		 */
+		smp_mb__after_atomic();
+		if (!ip_vs_reap_has_services(rn->ipvs) ||
+		    !test_and_clear_bit(IP_VS_REAP_IDLE, &rn->flags))
+			return;
+	}
+	if (!rn->ring) {
 		struct ip_vs_reap_tuple *ring;
 
 		ring = kvcalloc(IP_VS_REAP_RING, sizeof(*ring), GFP_KERNEL_ACCOUNT);
@@ -712,19 +817,12 @@ static void ip_vs_reap_work(struct work_struct *work)
 		rn->ring = ring;	/* NULL: try again at the next sample */
 		spin_unlock_bh(&rn->ring_lock);
 	}
-	if (!READ_ONCE(rn->ipvs->enable) && state == IPVS_REAP_STATE_NORMAL) {
-		rn->state_jiffies[state] += jiffies - rn->last_tick;
-		rn->last_tick = jiffies;
-		delay = HZ / 4;
-		goto out;
-	}
 	mutex_lock(&rn->lock);
 	low = rn->sysctl_low;
 	high = rn->sysctl_high;
 	mutex_unlock(&rn->lock);
 
-	rn->state_jiffies[state] += jiffies - rn->last_tick;
-	rn->last_tick = jiffies;
+	WRITE_ONCE(rn->samples, rn->samples + 1);
 	WRITE_ONCE(rn->util, ip_vs_reap_util(rn));
 	next = ip_vs_reap_next_state(state, rn->util, low, high);
 	if (next != state)
@@ -738,7 +836,6 @@ static void ip_vs_reap_work(struct work_struct *work)
 	ip_vs_reap_cookie_fallback(rn, next == IPVS_REAP_STATE_REFUSING &&
 				   READ_ONCE(rn->sysctl_cookie_fallback));
 	delay = msecs_to_jiffies(READ_ONCE(rn->sysctl_interval));
-out:
 	queue_delayed_work(system_power_efficient_wq, &rn->work, delay);
 }
 
@@ -754,11 +851,13 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "utilisation %u.%u%%\n", util / 10, util % 10);
 	seq_printf(seq, "low %d%%\nhigh %d%%\n", READ_ONCE(rn->sysctl_low),
 		   READ_ONCE(rn->sysctl_high));
-	seq_printf(seq, "recorded %u\n", READ_ONCE(rn->ring_count));
+	seq_printf(seq, "recorded %u\n", READ_ONCE(rn->ring_idx.count));
 	seq_printf(seq, "reaped %llu\nrefused %llu\nreset %llu\ndiverted %llu\n",
 		   READ_ONCE(rn->reaped), ip_vs_reap_refused(rn),
 		   ip_vs_reap_resets(rn), READ_ONCE(rn->diverted));
 	seq_printf(seq, "transitions %llu\n", READ_ONCE(rn->transitions));
+	seq_printf(seq, "samples %llu\nkicked %llu\n", READ_ONCE(rn->samples),
+		   ip_vs_reap_kicked(rn));
 	for (i = 0; i < __IPVS_REAP_STATE_MAX; i++)
 		seq_printf(seq, "time_%s_ms %u\n", ip_vs_reap_state_names[i],
 			   jiffies_to_msecs(READ_ONCE(rn->state_jiffies[i])));
@@ -845,6 +944,7 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 		return -ENOENT;
 	mutex_init(&rn->lock);
 	spin_lock_init(&rn->ring_lock);
+	rn->ring_idx.size = IP_VS_REAP_RING;
 	INIT_DELAYED_WORK(&rn->work, ip_vs_reap_work);
 	rn->state = IPVS_REAP_STATE_NORMAL;
 	rn->metric = IP_VS_REAP_METRIC_MEMORY;

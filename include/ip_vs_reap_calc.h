@@ -84,4 +84,74 @@ static inline u32 ip_vs_reap_budget(u32 pressure, u32 max_per_tick)
 	return n ? n : 1;
 }
 
+/*
+ * The ring of recent SYN tuples, as indices: the tuple slots are the
+ * caller's.  Oldest first: a pop returns the oldest tuple held.
+ */
+struct ip_vs_reap_ring {
+	u32	head;	/* slot the next tuple goes to */
+	u32	count;	/* tuples held; the oldest is at head - count */
+	u32	size;	/* slots, >= 1 */
+};
+
+/*
+ * Slot for a new tuple, or -1.  A full ring drops its oldest tuple if
+ * @overwrite, else refuses the new one.  Overwrite while nothing is
+ * reaped (normal state): the ring then always holds the latest SYNs, so
+ * that the entries of a flood's ramp are there once reaping starts; keeping
+ * the oldest instead froze it on tuples long gone after size SYNs.  While
+ * reaping, keep the oldest: they are the ones to expire first, and newer
+ * connections already get the shrunk timeouts.
+ */
+static inline int ip_vs_reap_ring_push(struct ip_vs_reap_ring *r, bool overwrite)
+{
+	u32 slot;
+
+	if (r->count >= r->size) {
+		if (!overwrite)
+			return -1;
+		r->count = r->size - 1;
+	}
+	slot = r->head;
+	r->head = (r->head + 1) % r->size;
+	r->count++;
+	return (int)slot;
+}
+
+/* Slot of the oldest tuple, removed from the ring; -1 if empty. */
+static inline int ip_vs_reap_ring_pop(struct ip_vs_reap_ring *r)
+{
+	u32 slot;
+
+	if (!r->count)
+		return -1;
+	slot = (r->head + r->size - r->count) % r->size;
+	r->count--;
+	return (int)slot;
+}
+
+/* Is @slot one of the tuples held (pushed, not yet popped nor dropped)? */
+static inline bool ip_vs_reap_ring_holds(const struct ip_vs_reap_ring *r,
+					 u32 slot)
+{
+	return slot < r->size &&
+	       (r->head + r->size - 1 - slot) % r->size < r->count;
+}
+
+/* Is @slot the newest tuple held? */
+static inline bool ip_vs_reap_ring_is_newest(const struct ip_vs_reap_ring *r,
+					     u32 slot)
+{
+	return r->count && slot == (r->head + r->size - 1) % r->size;
+}
+
+/* Take back the newest tuple (pushed for a SYN that made no connection). */
+static inline void ip_vs_reap_ring_unpush(struct ip_vs_reap_ring *r)
+{
+	if (!r->count)
+		return;
+	r->head = (r->head + r->size - 1) % r->size;
+	r->count--;
+}
+
 #endif /* _IP_VS_REAP_CALC_H */

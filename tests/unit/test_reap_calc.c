@@ -97,6 +97,132 @@ static void budget_grows_with_pressure(void **state)
 	assert_int_equal(ip_vs_reap_budget(IP_VS_REAP_SCALE, 256), 256);
 }
 
+/*
+ * The ring's slots hold what a test pushes: the value pushed, so that a pop
+ * shows which push it returns.
+ */
+#define RING 8
+
+static int ring_push(struct ip_vs_reap_ring *r, u32 *slots, u32 v, bool overwrite)
+{
+	int slot = ip_vs_reap_ring_push(r, overwrite);
+
+	if (slot >= 0)
+		slots[slot] = v;
+	return slot;
+}
+
+static u32 ring_pop(struct ip_vs_reap_ring *r, const u32 *slots)
+{
+	int slot = ip_vs_reap_ring_pop(r);
+
+	assert_true(slot >= 0);
+	return slots[slot];
+}
+
+/*
+ * Pushed in normal state without pops, the ring holds the latest SYNs
+ * (the reaper's ring kept the first ones forever, and the entries of a
+ * flood's ramp were never reaped), and pops them oldest first.
+ */
+static void ring_normal_keeps_the_latest(void **state)
+{
+	struct ip_vs_reap_ring r = { .size = RING };
+	u32 slots[RING], v;
+
+	for (v = 0; v < 3 * RING + 3; v++)
+		assert_true(ring_push(&r, slots, v, true) >= 0);
+	assert_int_equal(r.count, RING);
+	for (v = 2 * RING + 3; v < 3 * RING + 3; v++)
+		assert_int_equal(ring_pop(&r, slots), v);
+	assert_int_equal(ip_vs_reap_ring_pop(&r), -1);
+}
+
+/* While reaping, a full ring keeps its oldest, which go first. */
+static void ring_reaping_keeps_the_oldest(void **state)
+{
+	struct ip_vs_reap_ring r = { .size = RING };
+	u32 slots[RING], v;
+
+	for (v = 0; v < RING; v++)
+		assert_true(ring_push(&r, slots, v, false) >= 0);
+	assert_int_equal(ring_push(&r, slots, 99, false), -1);
+	assert_int_equal(ring_pop(&r, slots), 0);
+	assert_int_equal(ring_pop(&r, slots), 1);
+	/* room again: the newest goes behind the rest */
+	assert_true(ring_push(&r, slots, 100, false) >= 0);
+	for (v = 2; v < RING; v++)
+		assert_int_equal(ring_pop(&r, slots), v);
+	assert_int_equal(ring_pop(&r, slots), 100);
+	assert_int_equal(r.count, 0);
+}
+
+/* A SYN that made no connection is taken back; the order stays. */
+static void ring_unpush_and_holds(void **state)
+{
+	struct ip_vs_reap_ring r = { .size = RING };
+	u32 slots[RING];
+	int a, b, c;
+
+	a = ring_push(&r, slots, 1, true);
+	b = ring_push(&r, slots, 2, true);
+	assert_true(ip_vs_reap_ring_holds(&r, a));
+	assert_true(ip_vs_reap_ring_is_newest(&r, b));
+	assert_false(ip_vs_reap_ring_is_newest(&r, a));
+	ip_vs_reap_ring_unpush(&r);
+	assert_false(ip_vs_reap_ring_holds(&r, b));
+	assert_true(ip_vs_reap_ring_is_newest(&r, a));
+	c = ring_push(&r, slots, 3, true);
+	assert_int_equal(c, b);	/* the slot is reused */
+	assert_int_equal(ring_pop(&r, slots), 1);
+	assert_false(ip_vs_reap_ring_holds(&r, a));
+	assert_true(ip_vs_reap_ring_holds(&r, c));
+	assert_int_equal(ring_pop(&r, slots), 3);
+	ip_vs_reap_ring_unpush(&r);	/* empty: nothing happens */
+	assert_int_equal(r.count, 0);
+	assert_false(ip_vs_reap_ring_holds(&r, RING));
+}
+
+/* Against a model (an array in push order), over many random operations. */
+static void ring_agrees_with_a_model(void **state)
+{
+	struct ip_vs_reap_ring r = { .size = RING };
+	u32 slots[RING], model[4096], lo = 0, hi = 0, v = 0, seed = 1;
+	int i, slot;
+
+	for (i = 0; i < 100000; i++) {
+		seed = seed * 1103515245 + 12345;
+		switch ((seed >> 16) % 5) {
+		case 0:
+		case 1:	/* push, overwriting */
+			assert_true(ring_push(&r, slots, v, true) >= 0);
+			if (hi - lo == RING)
+				lo++;
+			model[hi++ % 4096] = v++;
+			break;
+		case 2:	/* push, keeping the oldest */
+			slot = ring_push(&r, slots, v, false);
+			assert_int_equal(slot < 0, hi - lo == RING);
+			if (slot >= 0)
+				model[hi++ % 4096] = v;
+			v++;
+			break;
+		case 3:	/* pop */
+			slot = ip_vs_reap_ring_pop(&r);
+			assert_int_equal(slot < 0, hi == lo);
+			if (slot >= 0)
+				assert_int_equal(slots[slot], model[lo++ % 4096]);
+			break;
+		case 4:	/* take back the newest */
+			ip_vs_reap_ring_unpush(&r);
+			if (hi > lo)
+				hi--;
+			break;
+		}
+		assert_int_equal(r.count, hi - lo);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +233,10 @@ int main(void)
 		cmocka_unit_test(pressure_is_linear),
 		cmocka_unit_test(timeouts_scale_to_the_floor),
 		cmocka_unit_test(budget_grows_with_pressure),
+		cmocka_unit_test(ring_normal_keeps_the_latest),
+		cmocka_unit_test(ring_reaping_keeps_the_oldest),
+		cmocka_unit_test(ring_unpush_and_holds),
+		cmocka_unit_test(ring_agrees_with_a_model),
 	};
 
 	return cmocka_run_group_tests_name("reap_calc", tests, NULL, NULL);
