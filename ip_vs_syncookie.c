@@ -399,10 +399,13 @@ static void ip_vs_sc_xlate_out(const struct ip_vs_sc_conn *sc,
 	u8 from = synack || !sc->server_ws_on ? 0 : sc->server_ws;
 	u8 to = sc->ws_on ? IP_VS_SC_WSCALE : 0;
 	__be32 *word = &tcp_flag_word(th);
+	u32 seq = ntohl(th->seq);
 	__be32 old = *word;
 
-	ip_vs_sc_set32(skb, th, &th->seq,
-		       htonl(ip_vs_sc_seq_to_client(ntohl(th->seq), sc->delta)));
+	seq = synack ? ip_vs_sc_update_seq(seq, sc->delta) :
+		       ip_vs_sc_seq_to_client(seq, sc->delta);
+
+	ip_vs_sc_set32(skb, th, &th->seq, htonl(seq));
 	if (synack)
 		th->syn = 0;
 	if (from != to)

@@ -182,6 +182,18 @@ static inline u32 ip_vs_sc_seq_to_client(u32 seq, u32 delta)
 	return seq - delta;
 }
 
+/*
+ * The real server's SYN-ACK becomes the client's window update: the SYN
+ * it loses took one sequence number, so the update carries the next one
+ * (cookie ISN + 1, the client's rcv_nxt).  With the SYN's own number the
+ * client would see an old segment (RFC 793 acceptability test, Linux
+ * tcp_sequence()), drop it and wait for its zero-window probe timer.
+ */
+static inline u32 ip_vs_sc_update_seq(u32 synack_seq, u32 delta)
+{
+	return ip_vs_sc_seq_to_client(synack_seq + 1, delta);
+}
+
 static inline u32 ip_vs_sc_ack_to_server(u32 ack, u32 delta)
 {
 	return ack + delta;

@@ -113,6 +113,28 @@ static void sequence_wraps(void **state)
 	assert_false(ip_vs_sc_before(5, 0xfffffff0u));
 }
 
+/*
+ * The window update made of the server's SYN-ACK must be acceptable to the
+ * client: its sequence number is the client's rcv_nxt (cookie ISN + 1),
+ * the first one a zero-length segment passes tcp_sequence() with.
+ */
+static void window_update_is_rcv_nxt(void **state)
+{
+	static const u32 isns[][2] = {	/* server ISN, cookie ISN */
+		{ 1000, 5000 }, { 10, 0xfffffff0u }, { 0xffffffffu, 7 }, { 42, 42 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(isns) / sizeof(isns[0]); i++) {
+		u32 delta = isns[i][0] - isns[i][1];
+
+		assert_int_equal(ip_vs_sc_update_seq(isns[i][0], delta), isns[i][1] + 1);
+		/* the server's first data byte follows it */
+		assert_int_equal(ip_vs_sc_seq_to_client(isns[i][0] + 1, delta),
+				 ip_vs_sc_update_seq(isns[i][0], delta));
+	}
+}
+
 static void mss_index(void **state)
 {
 	assert_int_equal(ip_vs_sc_mss_table[ip_vs_sc_mss_index(1460)], 1460);
@@ -280,6 +302,7 @@ int main(void)
 		cmocka_unit_test(window_probe_validates_as_isn),
 		cmocka_unit_test(forgery_is_rare),
 		cmocka_unit_test(sequence_wraps),
+		cmocka_unit_test(window_update_is_rcv_nxt),
 		cmocka_unit_test(mss_index),
 		cmocka_unit_test(parse_linux_syn),
 		cmocka_unit_test(parse_malformed),
