@@ -20,5 +20,4 @@ make -s -C "$kernel/build" M="$bld" modules
 
 export IPVS_EXT_MODULES=$bld
 export KERNEL=$kernel LAB_MEM=2048 LAB_APPEND="panic_on_warn=1 kmemleak=on"
-export LAB_TIMEOUT=${LAB_TIMEOUT:-1800}
 bash tests/run-vm.sh "$@"

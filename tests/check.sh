@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: everything, in order of cost; non-zero if anything failed.
 #   unit tests -> short libFuzzer run -> module build (W=1, sparse) -> style -> patched ipvsadm
-#   (build + CLI test) -> lab harness self-test -> VM suite -> packet-path
-#   suites on the debug kernel
+#   (build + CLI test) -> lab harness self-test -> VM suite -> netlink suite
+#   from a 0700 home directory -> packet-path suites on the debug kernel
 set -u
 cd "$(dirname "$0")/.."
 
@@ -11,13 +11,13 @@ results=()
 status=0
 
 step() {
-	local name=$1
+	local name=$1 start=$SECONDS
 	shift
 	echo "=== $name"
 	if "$@"; then
-		results+=("PASS $name")
+		results+=("PASS $name ($((SECONDS - start)) s)")
 	else
-		results+=("FAIL $name")
+		results+=("FAIL $name ($((SECONDS - start)) s)")
 		status=1
 	fi
 }
@@ -43,11 +43,24 @@ step "module build (W=1, sparse)" build_clean
 step "checkpatch --strict" make -s style
 step "patched ipvsadm" make -s ipvsadm
 step "ipvsadm CLI" bash tools/ipvsadm/test-cli.sh
+# A checkout in a home directory of mode 0700 (root's): whatever an
+# unprivileged user runs in the guest must not come from it.
+home_checkout() {
+	local home rc
+	home=$(mktemp -d /root/ipvs-ext-home.XXXXXX)
+	chmod 0700 "$home"
+	cp -a . "$home/project"
+	bash "$home/project/tools/lab/run.sh" --timeout 600 "$home/project/tests/netlink.sh"
+	rc=$?
+	rm -rf "$home"
+	return $rc
+}
+
 step "lab self-test" bash tests/selftest/run.sh
 step "VM suite" bash tests/run-vm.sh
+step "netlink.sh from a checkout under /root" home_checkout
 # The packet-path suites again on the debug kernel (KASAN, lockdep, kmemleak):
-# about 14 minutes, plus about 17 to build the kernel once on a fresh machine.
-# The full debug lane (make check-debug) is run before resolving kernel work.
+# the kernel is built once (tools/lab/debug-kernel.sh) and cached.
 step "debug lane (syncookie, faults, reap)" \
 	bash tests/check-debug.sh tests/syncookie.sh tests/faults.sh tests/reap.sh
 

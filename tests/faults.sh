@@ -56,7 +56,7 @@ rs_vanishes() {
 	ipvs -e -t $VIP:82 -r $RS2:80 -m -w 0
 	ip netns exec client timeout 20 $TOOL xfer $VIP 82 --get 40000000 >"$LAB_TMP/x-vanish" 2>&1 &
 	pid=$!
-	wait_for 10 established_82 ||
+	wait_for 60 established_82 ||
 		fail "transfer not established" || return 1
 	ip -n rs1 link set eth0 down
 	sleep 2
@@ -103,7 +103,7 @@ service_deleted() {
 		ip netns exec client timeout 20 $TOOL xfer $VIP 82 --$p 40000000 >"$LAB_TMP/x-del-$p" 2>&1 &
 		pids+=($!)
 	done
-	wait_for 20 established_82_n 2 || fail "transfers not established" || return 1
+	wait_for 60 established_82_n 2 || fail "transfers not established" || return 1
 	ipvs -D -t $VIP:82 || return 1
 	ipvs -A -t $VIP:82 -s rr --syncookie on
 	ipvs -a -t $VIP:82 -r $RS1:80 -m
@@ -115,13 +115,12 @@ service_deleted() {
 
 # ipvsadm -C under a flood and transfers through every kind of service.
 flush_under_load() {
-	local flood
-	c timeout 6 hping3 -q -S -p 82 -i u300 --rand-source $VIP >/dev/null 2>&1 &
-	flood=$!
+	FLOOD_GAP=u300 flood_start 82 1000 192.0.2.240 192.0.2.241
 	for p in 80 81 82; do xfer_bg "x-flush-$p" $p --get $XFER; done
 	sleep 1.5
+	# the flood lasts until the flush is done
 	ipvs -C || return 1
-	wait $flood
+	flood_stop
 	wait_xfers
 	no_corruption || return 1
 	assert_eq "services after -C" 0 "$(ipvs -Ln | grep -c '^TCP')" || return 1
@@ -195,6 +194,7 @@ modules_unload() {
 }
 
 cleanup() {
+	flood_kill
 	cleanup_nat
 	rm -rf "$LAB_TMP"
 }

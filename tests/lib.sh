@@ -169,6 +169,61 @@ resend_rsts() {
 	true
 }
 
+# ---- spoofed SYN floods, defined by counts rather than durations
+#
+# flood_start PORT MIN ADDR...: SYNs to VIP:PORT from each spoofed ADDR of
+# 192.0.2.0/24 (hping3, source ports incrementing: one tuple per SYN), in
+# the background, in counted bursts of FLOOD_BURST paced at FLOOD_GAP
+# (hping3 -i), until flood_stop and at least MIN SYNs per address.  The
+# director gets a permanent neighbour entry per address, so its answers
+# leave on the client bridge to a MAC address nobody has.  flood_sent
+# tells how many SYNs went out, for assertions per SYN actually sent.
+FLOOD_GAP=${FLOOD_GAP:-u2000}
+FLOOD_BURST=${FLOOD_BURST:-200}
+FLOOD_PIDS=()
+FLOOD_DIR=""
+flood_burst() {
+	local port=$1 min=$2 addr=$3 out=$4 n=0 sent
+	while [ ! -e "$FLOOD_DIR/stop" ] || [ $n -lt "$min" ]; do
+		sent=$(ip netns exec client hping3 -q -S -p "$port" -i "$FLOOD_GAP" -c "$FLOOD_BURST" \
+			-a "$addr" $VIP 2>&1 | awk '/packets transmitted/ { print $1 }')
+		[ -n "$sent" ] || break
+		n=$((n + sent))
+		echo $n >"$out"
+	done
+}
+
+flood_start() {
+	local port=$1 min=$2 a i=0
+	shift 2
+	FLOOD_DIR=$(mktemp -d)
+	for a; do
+		ip -n director neigh replace "$a" lladdr 02:00:00:00:5c:01 dev brc nud permanent
+		i=$((i + 1))
+		echo 0 >"$FLOOD_DIR/sent.$i"
+		flood_burst "$port" "$min" "$a" "$FLOOD_DIR/sent.$i" &
+		FLOOD_PIDS+=($!)
+	done
+}
+
+# flood_stop: end the flood once each address has sent its MIN SYNs.
+flood_stop() {
+	local p
+	[ -n "$FLOOD_DIR" ] || return 0
+	touch "$FLOOD_DIR/stop"
+	for p in "${FLOOD_PIDS[@]}"; do wait "$p"; done
+	FLOOD_PIDS=()
+}
+
+flood_sent() { cat "$FLOOD_DIR"/sent.* | awk '{ n += $1 } END { print n + 0 }'; }
+
+flood_kill() {
+	[ ${#FLOOD_PIDS[@]} -eq 0 ] || { touch "$FLOOD_DIR/stop"; kill "${FLOOD_PIDS[@]}"; } 2>/dev/null
+	pkill -f 'hping3 -q -S' 2>/dev/null
+	FLOOD_PIDS=()
+	true
+}
+
 # run_case NAME: run function NAME as one test case, count the outcome.
 run_case() {
 	CURRENT=$1

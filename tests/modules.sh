@@ -78,7 +78,7 @@ unload_with_services() {
 	rmmod ip_vs_syncookie || fail "rmmod ip_vs_syncookie with services" || return 1
 	rmmod ip_vs_dos_reap || fail "rmmod ip_vs_dos_reap with services" || return 1
 	ipvsadm -D -t $VIP:81 || return 1
-	wait_for 5 rmmod ip_vs_persist_ext || fail "rmmod after the service went" || return 1
+	wait_for 60 rmmod ip_vs_persist_ext || fail "rmmod after the service went" || return 1
 	assert_eq "stock services intact" 2 "$(ipvsadm -Sn | grep -c '^-A')" || return 1
 	ipvsadm -C
 }
@@ -127,7 +127,7 @@ per_netns() {
 	done
 	assert_eq "init netns value" 77 "$(cat /proc/sys/net/ipv4/vs/persist_max)" || return 1
 	sysctl -qw net.ipv4.vs.persist_max=0
-	wait_for 10 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' \
+	wait_for 60 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' \
 		|| fail "modules did not unload after the namespaces went"
 }
 

@@ -72,7 +72,7 @@ renew_keeps_then_ends() {
 	first=$(awk 'NR == 1 { print $2 }' <<<"$out")
 	# silence: IPVS keeps the template (60 s) while the RST-closed
 	# connections linger in CLOSE (10 s); renew ends it once they are gone
-	wait_for 20 no_connections || fail "connections did not expire" || return 1
+	wait_for 60 no_connections || fail "connections did not expire" || return 1
 	sleep 1
 	out=$(probe $VIP $PORT --every 1 --count 1)
 	[ "$(awk '{ print $2 }' <<<"$out")" != "$first" ] ||
@@ -96,7 +96,7 @@ idle_trickle_keeps_silence_ends() {
 	service -t $VIP --persist-mode idle || return 1
 	ip netns exec client $TOOL hold $VIP $PORT --trickle $((3 * T)) --silent 60 >"$LAB_TMP/hold" &
 	pid=$!
-	wait_for 10 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
+	wait_for 60 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
 	first=$(head -1 "$LAB_TMP/hold")
 	sleep $((3 * T))
 	# only the trickle kept it: 3T after the first connection
@@ -135,7 +135,7 @@ sixty_second_shrink_fixed() {
 	service -t $VIP --persist-mode renew || return 1
 	ip netns exec client $TOOL hold $VIP $PORT --silent 30 >"$LAB_TMP/hold" &
 	pid=$!
-	wait_for 10 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
+	wait_for 60 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
 	sleep $((T + 1))
 	exp=$(template_expiry)
 	[ "${exp:-0}" -gt $((T + 5)) ] || fail "template timer after T with an open connection: $exp s" || return 1
@@ -297,7 +297,7 @@ sync_failover() {
 	master_rs=$(head -1 "$LAB_TMP/hold")
 	other_rs=rs2
 	assert_eq "master's choice" rs1 "$master_rs" || return 1
-	wait_for 10 bash -c "ip netns exec backup awk '\$3 == \"0000\"' /proc/net/ip_vs_conn | grep -q persist_ext" ||
+	wait_for 60 bash -c "ip netns exec backup awk '\$3 == \"0000\"' /proc/net/ip_vs_conn | grep -q persist_ext" ||
 		fail "no template synced to the backup" || return 1
 	# failover: client and real servers now use the backup
 	ip -n client route add $VIP/32 via 192.0.2.5

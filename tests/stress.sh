@@ -28,10 +28,10 @@ genl_fuzz() {
 # byte-checked transfers cross a NAT service (persist_ext: no service uses
 # its engine here, so it may go).
 load_unload_under_traffic() {
-	local flood xfer i m
+	local xfer i m
 	reap_sysctls() { d sh -c 'echo conns >/proc/sys/net/ipv4/vs/reap_metric 2>/dev/null; echo 500 >/proc/sys/net/ipv4/vs/reap_conn_budget 2>/dev/null'; }
-	c timeout 120 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
-	flood=$!
+	# the flood lasts until the cycles are done
+	FLOOD_GAP=u20 flood_start 80 1000 192.0.2.200 192.0.2.201
 	(for i in $(seq 1 6); do c $TOOL xfer $VIP 80 --get 3000000 || exit 1; done) >"$LAB_TMP/xfers" 2>&1 &
 	xfer=$!
 	for i in $(seq 1 100); do
@@ -39,8 +39,7 @@ load_unload_under_traffic() {
 		reap_sysctls
 		for m in $MODS; do rmmod $m || { fail "rmmod $m (cycle $i)"; break 2; }; done
 	done
-	kill $flood 2>/dev/null
-	wait $flood 2>/dev/null
+	flood_stop
 	wait $xfer || fail "transfer failed: $(tail -2 "$LAB_TMP/xfers")" || return 1
 	assert_eq "transfers" 6 "$(grep -c ' ok$' "$LAB_TMP/xfers")" || return 1
 	[ "$i" = 100 ] || return 1
@@ -55,15 +54,14 @@ load_unload_under_traffic() {
 # ip_vs_ftp does); any other failure, a broken transfer or a kernel report
 # fails.  Settings go with a module, so each cycle sets them again.
 load_unload_with_services() {
-	local flood xfers=() i m p out
+	local xfers=() i m p out
 	for m in $MODS; do modprobe $m || return 1; done
 	ipvs -A -t $VIP:81 -s rr -p 30 --persist-mode idle || return 1
 	ipvs -a -t $VIP:81 -r $RS1:80 -m
 	ipvs -A -t $VIP:82 -s rr --syncookie on || return 1
 	ipvs -a -t $VIP:82 -r $RS1:80 -m
 	ipvs -a -t $VIP:82 -r $RS2:80 -m
-	c timeout 100 hping3 -q -S -p 82 -i u200 --rand-source $VIP >/dev/null 2>&1 &
-	flood=$!
+	FLOOD_GAP=u200 flood_start 82 1000 192.0.2.210 192.0.2.211
 	# a cookie handshake in flight when ip_vs_syncookie goes is reset (its
 	# ACK finds nobody to validate it): on :82 a transfer may fail, never
 	# deliver wrong bytes
@@ -81,8 +79,7 @@ load_unload_with_services() {
 				{ fail "rmmod $m (cycle $i): $out"; break 2; }
 		done
 	done
-	kill $flood 2>/dev/null
-	wait $flood 2>/dev/null
+	flood_stop
 	for p in 0 1 2; do wait "${xfers[$p]}"; done
 	for p in 80 81; do
 		assert_eq "transfers through :$p" 4 "$(grep -c ' ok$' "$LAB_TMP/xfers$p")" || return 1
@@ -112,9 +109,9 @@ netns_churn() {
 			ip netns exec churn ipvsadm -a -t 192.0.2.10:81 -r 192.0.2.10:8080 -m &&
 			ip netns exec churn sysctl -qw net.ipv4.vs.reap_metric=conns net.ipv4.vs.reap_conn_budget=10 ||
 			{ fail "configuring netns (cycle $i)"; ip netns del churn; return 1; }
-		ip netns exec churn timeout 1 hping3 -q -S -p 80 -i u1000 -c 30 --rand-source 192.0.2.10 \
+		ip netns exec churn timeout 30 hping3 -q -S -p 80 -i u1000 -c 30 -a 192.0.2.250 192.0.2.10 \
 			>/dev/null 2>&1
-		ip netns exec churn timeout 1 hping3 -q -S -p 81 -i u1000 -c 30 --rand-source 192.0.2.10 \
+		ip netns exec churn timeout 30 hping3 -q -S -p 81 -i u1000 -c 30 -a 192.0.2.250 192.0.2.10 \
 			>/dev/null 2>&1
 		ip netns del churn
 	done
@@ -125,6 +122,7 @@ netns_churn() {
 
 cleanup() {
 	ip netns del churn 2>/dev/null
+	flood_kill
 	cleanup_nat
 	rm -rf "$LAB_TMP"
 }

@@ -6,10 +6,8 @@
 # and replayed cookies, data on the cookie ACK, RST in the handshake, a
 # cookie carried to another director.
 #
-# Floods are hping3 SYNs from spoofed addresses of 192.0.2.0/24 that no host
-# has (source ports incrementing: one tuple per SYN); the director has
-# permanent neighbour entries for them, so their SYN-ACKs leave on the
-# client bridge to a MAC address nobody has.
+# Floods (flood_start, tests/lib.sh) are counted hping3 SYNs from spoofed
+# addresses that no host has.
 #
 # Runs in the lab guest: tools/lab/run.sh tests/syncookie.sh [case...]
 source "$(dirname "$0")/lib.sh"
@@ -23,8 +21,6 @@ KEY1=000102030405060708090a0b0c0d0e0f
 KEY2=f0e1d2c3b4a5968778695a4b3c2d1e0f
 BIG=20000000            # bytes of the main transfers, each way
 SMALL=5000000           # bytes of the transfers of the variants
-SPOOF_MAC=02:00:00:00:5c:01
-FLOOD_GAP=u2000         # hping3 -i, per flooding process (2 of them)
 
 # ---- counters (/proc/net/stat/ip_vs_syncookie: names, then hex per CPU)
 
@@ -120,39 +116,6 @@ conn_slab() {
 	n=$(awk '$1 == "ip_vs_conn" { print $2 }' /proc/slabinfo 2>/dev/null)
 	[ -n "$n" ] || n=$(cut -d' ' -f1 /sys/kernel/slab/ip_vs_conn/objects 2>/dev/null)
 	echo "${n:-0}"
-}
-
-# ---- floods
-
-# flood_start PORT SECONDS ADDR...: one hping3 SYN flood to VIP:PORT per
-# spoofed source address, in the background
-FLOOD_PIDS=()
-FLOOD_N=0
-flood_start() {
-	local port=$1 secs=$2 a
-	shift 2
-	rm -f "$LAB_TMP"/flood.*
-	for a; do
-		ip -n director neigh replace "$a" lladdr $SPOOF_MAC dev brc nud permanent
-		FLOOD_N=$((FLOOD_N + 1))
-		# not through c(): $! must be the flooding process
-		ip netns exec client timeout -s INT "$secs" hping3 -q -S -p "$port" -i $FLOOD_GAP \
-			-a "$a" $VIP >"$LAB_TMP/flood.$FLOOD_N" 2>&1 &
-		FLOOD_PIDS+=($!)
-	done
-}
-
-flooding() { kill -0 "${FLOOD_PIDS[0]}" 2>/dev/null; }
-
-flood_wait() {
-	local p
-	for p in "${FLOOD_PIDS[@]}"; do wait "$p"; done
-	FLOOD_PIDS=()
-}
-
-# SYNs the last flood sent (hping3's statistics)
-flood_sent() {
-	cat "$LAB_TMP"/flood.* | awk '/packets transmitted/ { n += $1 } END { print n + 0 }'
 }
 
 # ---- the raw client: its own kernel's RSTs for the raw ports are dropped
@@ -287,20 +250,21 @@ flood() {
 	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
 	mark
 	slab0=$(conn_slab)
-	flood_start 80 6 192.0.2.200 192.0.2.201
+	flood_start 80 500 192.0.2.200 192.0.2.201
 	ip netns exec client $TOOL probe $VIP 80 --every 0.1 --count 30 >"$LAB_TMP/probe" 2>&1 &
 	probe=$!
-	while flooding; do
+	# the flood lasts until the probe is done
+	while kill -0 $probe 2>/dev/null; do
 		n=$(entries_from 192.0.2.200 192.0.2.201)
 		[ "$n" -le $max ] || max=$n
 		sleep 0.3
 	done
-	flood_wait
 	wait $probe
+	flood_stop
 	slab1=$(conn_slab)
 	sent=$(flood_sent)
 	log "  cookie service: $sent SYNs, ip_vs_conn objects $slab0 -> $slab1, max flood entries $max"
-	[ "$sent" -ge 1000 ] || fail "the flood sent only $sent SYNs" || return 1
+	[ "$sent" -ge 1000 ] || fail "the flood sent only $sent SYNs (2 x 500 asked)" || return 1
 	assert_eq "entries of the flood (max while flooding)" 0 "$max" || return 1
 	assert_eq "entries of the flood after it" 0 "$(entries_from 192.0.2.200 192.0.2.201)" || return 1
 	[ $((slab1 - slab0)) -le 100 ] || fail "ip_vs_conn grew by $((slab1 - slab0)) objects" || return 1
@@ -322,8 +286,8 @@ flood() {
 	r1 iptables -I INPUT -p tcp --dport 81 -j DROP
 	r2 iptables -I INPUT -p tcp --dport 81 -j DROP
 	slab0=$(conn_slab)
-	flood_start 81 6 192.0.2.210 192.0.2.211
-	flood_wait
+	flood_start 81 1000 192.0.2.210 192.0.2.211
+	flood_stop
 	n=$(entries_from 192.0.2.210 192.0.2.211)
 	slab1=$(conn_slab)
 	sent=$(flood_sent)
@@ -334,6 +298,118 @@ flood() {
 	[ "$n" -ge $((sent / 2)) ] || fail "baseline: $n entries for $sent SYNs" || return 1
 	[ $((slab1 - slab0)) -ge $((n / 2)) ] || fail "baseline: ip_vs_conn grew by $((slab1 - slab0)) for $n entries" || return 1
 }
+
+# 4b. Client-first connections (HTTP with curl, as browsers and TLS clients
+# speak first) get their first byte as soon through a cookie service as
+# through a plain one: the real server's SYN-ACK becomes a window update the
+# client accepts at once.  One it dropped would leave the client behind the
+# cookie's zero window until its zero-window probe (200 ms or more), which
+# the client's TCPWinProbe counter shows whatever the machine's speed.
+# Plain (VIP:90) and cookie (VIP:91) requests alternate, so that a busy
+# machine slows both alike; medians are compared.
+TTFB_N=12
+HTTP_DIR=""
+http_up() {
+	local ns
+	HTTP_DIR=$(mktemp -d)
+	chmod 0755 "$HTTP_DIR"
+	head -c 30000 /dev/urandom >"$HTTP_DIR/f"
+	chmod 0644 "$HTTP_DIR/f"
+	for ns in rs1 rs2; do
+		ip netns exec $ns busybox httpd -f -p 8080 -h "$HTTP_DIR" &
+		echo $! >>"$LAB_PIDS"
+	done
+	wait_for 60 r1 curl -sf -o /dev/null http://$RS1:8080/f || fail "rs1 httpd" || return 1
+	wait_for 60 r2 curl -sf -o /dev/null http://$RS2:8080/f || fail "rs2 httpd"
+}
+
+# winprobes: zero-window probes the client has sent (TcpExt TCPWinProbe)
+winprobes() {
+	c awk '/^TcpExt:/ { if (!col) { for (i = 2; i <= NF; i++) if ($i == "TCPWinProbe") col = i }
+		else print $col }' /proc/net/netstat
+}
+
+# ttfb URL: curl's time to first byte in ms, once the body checked out
+ttfb() {
+	local t
+	t=$(c curl -s -g -o "$LAB_TMP/body" -w '%{time_starttransfer}' --max-time 60 "$1") || {
+		echo "curl-failed"
+		return
+	}
+	cmp -s "$LAB_TMP/body" "$HTTP_DIR/f" || { echo "wrong-body"; return; }
+	awk -v t="$t" 'BEGIN { printf "%d\n", t * 1000 + 0.5 }'
+}
+
+# median and largest of numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+largest() { sort -n | tail -1; }
+
+# ttfb_compare LABEL HOST: TTFB_N requests each way; the cookie service's
+# median within 20 ms of the plain one's, no zero-window probe
+ttfb_compare() {
+	local label=$1 host=$2 i p q plain=() cookie=() probes mp mc
+	[[ $host == *:* ]] && host="[$host]"
+	probes=$(winprobes)
+	mark
+	for i in $(seq 1 $TTFB_N); do
+		p=$(ttfb "http://$host:90/f")
+		q=$(ttfb "http://$host:91/f")
+		[[ $p =~ ^[0-9]+$ ]] || fail "$label: plain request $i: $p" || return 1
+		[[ $q =~ ^[0-9]+$ ]] || fail "$label: cookie request $i: $q" || return 1
+		plain+=("$p")
+		cookie+=("$q")
+	done
+	mp=$(printf '%s\n' "${plain[@]}" | median)
+	mc=$(printf '%s\n' "${cookie[@]}" | median)
+	log "  $label: first byte median plain $mp ms, cookie $mc ms; largest $(printf '%s\n' \
+		"${plain[@]}" | largest), $(printf '%s\n' "${cookie[@]}" | largest) ms"
+	assert_grown cookies_valid $TTFB_N || return 1
+	# one stall in four is allowed to a machine too busy to answer in 200 ms
+	probes=$(($(winprobes) - probes))
+	[ $probes -le $((TTFB_N / 4)) ] || fail "$label: $probes zero-window probes of the client" || return 1
+	[ $((mc - mp)) -le 20 ] || fail "$label: cookie median $mc ms, plain $mp ms"
+}
+
+first_byte_body() {
+	local af host opt
+	http_up || return 1
+	for af in 4 6; do
+		host=$VIP
+		[ $af = 4 ] || host=$VIP6
+		[[ $host == *:* ]] && host="[$host]"
+		ipvs -D -t "$host:90" 2>/dev/null
+		ipvs -A -t "$host:90" -s rr || return 1
+		svc "$host:91" on || return 1
+		for rs in $RS1 $RS2; do
+			[ $af = 4 ] || { [ $rs = $RS1 ] && rs="[$RS1_6]" || rs="[$RS2_6]"; }
+			ipvs -a -t "$host:90" -r "$rs:8080" -m || return 1
+			ipvs -a -t "$host:91" -r "$rs:8080" -m || return 1
+		done
+	done
+	for af in $VIP $VIP6; do
+		ttfb_compare "$af: all options" $af || return 1
+		for opt in "${CLIENT_OPTS[@]}"; do
+			c sysctl -qw "$opt=0" || return 1
+			ttfb_compare "${af}: client without ${opt##*.}" $af || return 1
+			c sysctl -qw "$opt=1"
+		done
+	done
+	# the same under a flood of the cookie service, lasting until done
+	flood_start 91 200 192.0.2.205 192.0.2.206
+	ttfb_compare "$VIP under a SYN flood" $VIP || return 1
+	ttfb_compare "$VIP6 under a SYN flood" $VIP6 || return 1
+	flood_stop
+}
+first_byte_undo() {
+	flood_kill
+	c sysctl -qw "${CLIENT_OPTS[@]/%/=1}"
+	for h in $VIP "[$VIP6]"; do
+		ipvs -D -t "$h:90" 2>/dev/null
+		ipvs -D -t "$h:91" 2>/dev/null
+	done
+	true
+}
+first_byte() { guarded first_byte_body first_byte_undo; }
 
 # 5. An ACK with a forged cookie: dropped and counted, no entry; RST with
 # syncookie_invalid_rst.
@@ -451,7 +527,7 @@ lost_ack_body() {
 	mark
 	ip netns exec client timeout 60 $TOOL xfer $VIP 80 --get $SMALL >"$LAB_TMP/xfer" 2>&1 &
 	pid=$!
-	wait_for 10 ack_lost || fail "the third ACK was not dropped" || return 1
+	wait_for 60 ack_lost || fail "the third ACK was not dropped" || return 1
 	assert_grown cookies_valid 0 || return 1
 	d iptables -t raw -D "${LOST_ACK[@]}"
 	wait $pid
@@ -558,20 +634,20 @@ auto_body() {
 	assert_grown cookies_sent 0 || return 1
 	assert_grown proxied 0 || return 1
 	mark
-	flood_start 86 8 192.0.2.220 192.0.2.221
-	wait_for 4 engaged || fail "no cookies 4 s into a flood of $(grown syn_received) SYNs" || return 1
+	flood_start 86 200 192.0.2.220 192.0.2.221
+	wait_for 60 engaged || fail "no cookies after $(grown syn_received) SYNs of a flood" || return 1
 	mark
+	# the flood lasts until the probe is done
 	out=$(c $TOOL probe $VIP 86 --every 0.2 --count 5)
-	flooding || fail "the flood ended before the probe did (TCG too slow?)" || return 1
 	assert_eq "legitimate connections during the flood" 5 "$(grep -cE '^t=[0-9.]+ rs[12]$' <<<"$out")" || return 1
 	assert_grown cookies_valid 5 || return 1
-	flood_wait
+	flood_stop
 	end=$SECONDS
-	wait_for 4 straight || fail "cookies still on $((SECONDS - end)) s after the flood (off_delay 2)" || return 1
+	wait_for 60 straight || fail "cookies still on $((SECONDS - end)) s after the flood (off_delay 2)" || return 1
 	log "  straight again $((SECONDS - end)) s after the flood"
 }
 auto_undo() {
-	flood_wait
+	flood_kill
 	vs_set syncookie_threshold 1000
 	vs_set syncookie_off_delay 30
 }
@@ -601,7 +677,7 @@ setup_b() {
 	add_b_host brs1 brs $RS1 198.51.100.1
 	ip netns exec brs1 $TOOL serve --name brs1 --port 80 >/dev/null 2>&1 &
 	echo $! >>"$LAB_PIDS"
-	wait_for 20 ip netns exec brs1 $TOOL who $RS1 80 || fail "brs1 server did not start" || return 1
+	wait_for 60 ip netns exec brs1 $TOOL who $RS1 80 || fail "brs1 server did not start" || return 1
 	ip netns exec bdir ipvsadm -A -t $VIP:80 -s rr --syncookie on || return 1
 	ip netns exec bdir ipvsadm -a -t $VIP:80 -r $RS1:80 -m || return 1
 	raw_on bclient
@@ -701,7 +777,7 @@ held_overflow_body() {
 	mark
 	ip netns exec client $RAW handshake $VIP 80 "${args[@]}" --expect 12 --wait 10 >"$LAB_TMP/held" &
 	pid=$!
-	wait_for 5 held_full || fail "held $(grown held), dropped $(grown ack_dropped): want 8, 2" || return 1
+	wait_for 60 held_full || fail "held $(grown held), dropped $(grown ack_dropped): want 8, 2" || return 1
 	r1 iptables -D INPUT -p tcp --dport 80 --syn -j DROP
 	wait $pid
 	out=$(cat "$LAB_TMP/held")
@@ -782,7 +858,7 @@ socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp,
 time.sleep(0.5)
 s.close()
 PY
-	wait_for 3 bash -c "ip netns exec rs1 ip route get $CLIENT | grep -q 'mtu 1200'" ||
+	wait_for 60 bash -c "ip netns exec rs1 ip route get $CLIENT | grep -q 'mtu 1200'" ||
 		fail "rs1 did not learn the path MTU: $(r1 ip route get $CLIENT | xargs)" || return 1
 	after=$(r1 nstat -az TcpExtOutOfWindowIcmps | awk '/OutOfWindow/ { print $2 }')
 	assert_eq "OutOfWindowIcmps on rs1" "$before" "$after" || return 1
@@ -894,15 +970,15 @@ unload() {
 	pid=$!
 	wait_for 30 valid_above "$(sc cookies_valid)" || fail "transfer not proxied" || return 1
 	mark
-	flood_start 80 5 192.0.2.230 192.0.2.231
-	wait_for 5 engaged || fail "the flood got no cookies" || return 1
+	flood_start 80 200 192.0.2.230 192.0.2.231
+	wait_for 60 engaged || fail "the flood got no cookies" || return 1
 	if rmmod ip_vs_syncookie 2>"$LAB_TMP/rmmod"; then
 		log "  rmmod succeeded during the flood and the transfer"
 	else
 		assert_match "rmmod's refusal" "in use" "$(cat "$LAB_TMP/rmmod")" || return 1
 		log "  rmmod refused during the flood and the transfer: $(cat "$LAB_TMP/rmmod")"
 	fi
-	flood_wait
+	flood_stop
 	wait $pid
 	assert_match "transfer across rmmod" "^rs[12] ok$" "$(cat "$LAB_TMP/xfer")" || return 1
 	ipvs -C
@@ -912,7 +988,7 @@ unload() {
 		start=$SECONDS
 		wait_for 150 no_entries || fail "entries left 150 s after -C: $(d head -4 /proc/net/ip_vs_conn)" || return 1
 		log "  no IPVS entry left $((SECONDS - start)) s after -C"
-		wait_for 5 rmmod ip_vs_syncookie ||
+		wait_for 60 rmmod ip_vs_syncookie ||
 			fail "rmmod with no IPVS entry left: $(rmmod ip_vs_syncookie 2>&1), refcnt $(cat /sys/module/ip_vs_syncookie/refcnt)" || return 1
 	fi
 	modprobe ip_vs_syncookie || fail "modprobe after rmmod" || return 1
@@ -923,7 +999,7 @@ unload() {
 }
 
 cleanup() {
-	[ ${#FLOOD_PIDS[@]} -eq 0 ] || kill "${FLOOD_PIDS[@]}" 2>/dev/null
+	flood_kill
 	cleanup_nat
 	rm -rf "$LAB_TMP"
 }
@@ -934,7 +1010,7 @@ setup_nat || exit 1
 # the raw tool's ports (40000-40999) are never the kernel's own
 c sysctl -qw net.ipv4.ip_local_port_range="41000 60999"
 
-run_cases transfer rs_options netem flood invalid replay ack_with_data lost_ack rst_in_handshake \
+run_cases transfer rs_options netem flood first_byte invalid replay ack_with_data lost_ack rst_in_handshake \
 	server_down server_silent auto shared_secret ipv6 persistence nonat held_overflow no_server icmp_pmtu checksum_none \
 	ipvsadm_cli unload -- "$@"
 summary

@@ -39,7 +39,8 @@ apt_get install \
 	ca-certificates git make gcc libc6-dev bc flex bison libelf-dev pkg-config \
 	linux-headers-amd64 linux-source-6.1 sparse perl \
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
-	iproute2 iptables ipvsadm hping3 curl iperf3 python3 procps psmisc ethtool \
+	iproute2 iptables ipvsadm hping3 curl wrk apache2-utils iperf3 python3 procps psmisc ethtool \
+	stress-ng \
 	libcmocka-dev libnl-3-dev libnl-genl-3-dev libpopt-dev dpkg-dev patch \
 	clang libclang-rt-14-dev gdb \
 	dkms
