@@ -21,6 +21,9 @@ VS=/proc/sys/net/ipv4/vs
 SINK_NET=192.0.2.128/25   # spoofed sources; the director routes them to a dummy
 DROP_DST=192.0.2.99       # blackholed in the director: the transport-only baseline
 SYN_N=${BENCH_SYN_N:-40000}
+HTTP_RPORT=8000           # busybox httpd on rs1 and rs2 (scenario 3)
+HTTP_PLAIN=84             # NAT services to them: plain
+HTTP_COOKIE=85            # and --syncookie on
 : >"$RAW"
 
 say() { printf '[bench %s] %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$*" >&2; }
@@ -60,6 +63,17 @@ setup() {
 	d iptables -A INPUT -p tcp --dport 1 -j ACCEPT && d iptables -F
 	svc 80 ""                   # (d) stock
 	svc 81 ""                   # (b) SYNPROXY in front while measured
+	# scenario 3's HTTP real servers: busybox httpd, one small file
+	mkdir -p "$WWW"
+	head -c 4096 /dev/urandom >"$WWW/f"
+	sha256sum <"$WWW/f" | cut -d' ' -f1 >"$LAB_TMP/f.sha256"
+	local r
+	for r in rs1 rs2; do
+		ip netns exec $r busybox httpd -f -p $HTTP_RPORT -h "$WWW" &
+		echo $! >>"$LAB_PIDS"
+	done
+	wait_for 20 r1 curl -sf -o /dev/null http://$RS1:$HTTP_RPORT/f || { say "rs1 httpd did not start"; exit 1; }
+	wait_for 20 r2 curl -sf -o /dev/null http://$RS2:$HTTP_RPORT/f || { say "rs2 httpd did not start"; exit 1; }
 	wait_for 20 d $BC greet 192.0.2.1 8080 || { say "director listener did not start"; exit 1; }
 }
 
@@ -71,11 +85,12 @@ cookie_setup() {
 	wait_for 20 c $TOOL who $VIP 82 || { say "cookie service does not answer"; exit 1; }
 }
 
+# svc PORT FLAGS [REAL_PORT]
 svc() {
 	# shellcheck disable=SC2086 # $2: flags
 	ipvs -A -t $VIP:$1 -s rr $2 || exit 1
-	ipvs -a -t $VIP:$1 -r $RS1:80 -m
-	ipvs -a -t $VIP:$1 -r $RS2:80 -m
+	ipvs -a -t $VIP:$1 -r $RS1:${3:-80} -m
+	ipvs -a -t $VIP:$1 -r $RS2:${3:-80} -m
 }
 
 # netfilter SYNPROXY in front of the IPVS service $VIP:81 as iptables-extensions(8)
@@ -101,7 +116,7 @@ synproxy_syns() {
 	echo $s
 }
 
-# contender -> port the flood and the legitimate clients use
+# contender -> port the flood of scenario 1 uses
 port_of() { case $1 in cookie) echo 82 ;; synproxy) echo 81 ;; kernel) echo 8080 ;; stock) echo 80 ;; esac; }
 host_of() { case $1 in kernel) echo 192.0.2.1 ;; *) echo $VIP ;; esac; }
 
@@ -285,43 +300,89 @@ s_syn_stock() {
 	for who in cookie kernel synproxy stock; do syn_net $who; done
 }
 
-# Scenario 3: legitimate clients while two generators (one per guest CPU) flood.
+# Scenario 3: real HTTP clients, plain NAT service against the cookie
+# service, both to the same busybox httpd real servers.  With "flood", two
+# generators (one per guest CPU) flood the cookie service from 0.5 s before
+# the first request until the last answer, whichever contender is measured.
+# curl_series URL N: "ok n p50 p99" of curl's time to first byte (ms), N
+# transfers of one curl process (a new connection each: httpd closes); ok:
+# status 200 and a body with the file's sha256; p50 and p99 of those
+curl_series() {
+	local url=$1 n=$2 d=$LAB_TMP/curl
+	rm -rf "$d"
+	mkdir "$d"
+	c curl -s --max-time 3 -o "$d/#1" -w '%{http_code} %{time_starttransfer} %{url_effective}\n' \
+		"$url?[1-$n]" >"$LAB_TMP/curl.out"
+	sha256sum "$d"/* 2>/dev/null | awk -v h="$(cat "$LAB_TMP/f.sha256")" -v out="$LAB_TMP/curl.out" '
+		$1 == h { sub(/.*\//, "", $2); good[$2] = 1 }
+		END { while ((getline l <out) > 0) { split(l, a, " "); sub(/.*\?/, "", a[3]);
+			if (a[1] == 200 && good[a[3]]) print a[2] } }' >"$LAB_TMP/ttfb"
+	echo "$(wc -l <"$LAB_TMP/ttfb") $n $($BC pct 1000 <"$LAB_TMP/ttfb")"
+}
+
+# ab_series URL N: the same from ab (one connection per request, all of
+# them timed); time to first byte = connect + wait of its -g output (whole
+# ms); ok = complete - failed (ab compares every body's length with the
+# first's) - status not 2xx
+ab_series() {
+	local url=$1 n=$2 out ok
+	rm -f "$LAB_TMP/ab.tsv"
+	if ! out=$(c ab -q -r -n "$n" -c 1 -s 3 -g "$LAB_TMP/ab.tsv" "$url" 2>&1); then
+		# it stops at the first request without an answer in 3 s
+		say "legit: ab: $(tail -1 <<<"$out")"
+		ok=$(awk '/^Total of [0-9]+ requests completed/ { print $3 }' <<<"$out")
+		echo "${ok:-0} $((${ok:-0} + 1)) nan nan"
+		return
+	fi
+	ok=$(awk '/^Complete requests:/ { s += $3 } /^Failed requests:|^Non-2xx responses:/ { s -= $3 }
+		END { print (s > 0 ? s : 0) }' <<<"$out")
+	echo "$ok $n $(awk -F'\t' 'NR > 1 { print $3 + $6 }' "$LAB_TMP/ab.tsv" | $BC pct 1)"
+}
+
+# legit_rep CONTENDER CONDITION: plain|cookie, "no flood"|flood
 legit_rep() {
-	local who=$1 port host out f1 f2 secs=${BENCH_LEGIT_FLOOD_SECS:-5}
-	port=$(port_of "$who") host=$(host_of "$who")
-	[ "$who" = noflood ] && port=80 host=$VIP
-	[ "$who" = synproxy ] && synproxy_on
-	if [ "$who" != noflood ]; then
-		flood -d "$host" -p "$port" -c 100000000 -t "$secs" -q &
+	local who=$1 cond=$2 port=$HTTP_PLAIN url cu ab f1 f2
+	[ "$who" = cookie ] && port=$HTTP_COOKIE
+	url=http://$VIP:$port/f
+	if [ "$cond" = flood ]; then
+		# not through flood(): $! must be the generator, it is killed when done
+		ip netns exec flood "$SYNFLOOD" -d $VIP -p $HTTP_COOKIE -c 1000000000 -t 300 -q &
 		f1=$!
-		flood -d "$host" -p "$port" -c 100000000 -t "$secs" -q &
+		ip netns exec flood "$SYNFLOOD" -d $VIP -p $HTTP_COOKIE -c 1000000000 -t 300 -q &
 		f2=$!
 		sleep 0.5
 	fi
-	out=$(c timeout 30 $BC legit "$host" "$port" "${BENCH_LEGIT_N:-25}" 0.1 3)
-	[ -n "${f1:-}" ] && wait $f1 $f2
-	[ "$who" = synproxy ] && synproxy_off
-	say "legit: $who: $out"
-	# ok K/N median p99
-	set -- $out
-	[ $# -eq 4 ] || return 0
-	val legit "success (%)" "$who" "$(calc "${2%/*} * 100 / ${2#*/}")"
-	[ "$3" != nan ] && val legit "median time to first byte (ms)" "$who" "$3"
-	[ "$4" != nan ] && val legit "p99 time to first byte (ms)" "$who" "$4"
+	cu=$(curl_series "$url" "${BENCH_LEGIT_N:-25}")
+	ab=$(ab_series "$url" "${BENCH_AB_N:-100}")
+	[ "$cond" = flood ] && { kill $f1 $f2; wait $f1 $f2 2>/dev/null; }
+	say "legit: $cond, $who: curl ok n p50 p99: $cu; ab: $ab"
+	# ok n p50 p99 (curl) ok n p50 p99 (ab)
+	set -- $cu $ab
+	[ $# -eq 8 ] || return 0
+	val legit "$cond: success (%)" "$who" "$(calc "($1 + $5) * 100 / ($2 + $6)")"
+	[ "$3" != nan ] && val legit "$cond: curl TTFB p50 (ms)" "$who" "$3"
+	[ "$4" != nan ] && val legit "$cond: curl TTFB p99 (ms)" "$who" "$4"
+	[ "$7" != nan ] && val legit "$cond: ab TTFB p50 (ms)" "$who" "$7"
+	[ "$8" != nan ] && val legit "$cond: ab TTFB p99 (ms)" "$who" "$8"
 }
 
 s_legit() {
-	local i who
-	base legit "success (%)" noflood
-	base legit "median time to first byte (ms)" noflood
-	base legit "p99 time to first byte (ms)" noflood
-	for ((i = 1; i <= REPS; i++)); do
-		for who in noflood cookie kernel synproxy; do legit_rep $who; done
+	local i who cond m
+	svc $HTTP_PLAIN "" $HTTP_RPORT
+	svc $HTTP_COOKIE "--syncookie on" $HTTP_RPORT
+	for cond in "no flood" flood; do
+		for m in "success (%)" "curl TTFB p50 (ms)" "curl TTFB p99 (ms)" "ab TTFB p50 (ms)" "ab TTFB p99 (ms)"; do
+			base legit "$cond: $m" plain
+		done
 	done
-}
-s_legit_stock() {
-	local i
-	for ((i = 1; i <= REPS; i++)); do legit_rep stock; done
+	wait_for 20 c curl -sf -o /dev/null http://$VIP:$HTTP_COOKIE/f || say "legit: the cookie service does not answer"
+	for ((i = 1; i <= REPS; i++)); do
+		for cond in "no flood" flood; do
+			for who in plain cookie; do legit_rep $who "$cond"; done
+		done
+	done
+	ipvs -D -t $VIP:$HTTP_PLAIN
+	ipvs -D -t $VIP:$HTTP_COOKIE
 }
 
 cleanup() {
@@ -330,6 +391,7 @@ cleanup() {
 }
 trap cleanup EXIT
 LAB_TMP=$(mktemp -d)
+WWW=$LAB_TMP/www
 
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=(reaper established conn syn legit)
@@ -351,5 +413,4 @@ for s in reaper established conn syn legit; do
 	s_$s
 done
 wants syn && { say "== syn (stock)"; s_syn_stock; }
-wants legit && { say "== legit (stock)"; s_legit_stock; }
 say "done"

@@ -14,7 +14,7 @@ import sys
 TITLES = {
     "syn": "1. SYN handling cost (one generator, 40k spoofed SYNs per repetition)",
     "state": "2. State kept per 100k spoofed SYNs",
-    "legit": "3. Legitimate clients under a flood (two generators)",
+    "legit": "3. Legitimate HTTP clients, cookie against plain NAT (curl, ab)",
     "established": "4. Established path (NAT service)",
     "reaper": "5. Reaper reaction",
     "conn": "6. Per proxied connection",
@@ -114,9 +114,19 @@ def targets(vals):
         line(e == 0 and (o is None or o <= 0),
              "0 IPVS entries and 0 bytes per spoofed SYN: %s entries, %s ip_vs_conn objects per 100k SYNs"
              " (slab total %s kB per 100k SYNs, noise of the whole guest)" % (fmt(e), fmt(o or 0), fmt(m or 0)))
-    sc = med(vals, ("legit", "success (%)"), "cookie")
+    sc = med(vals, ("legit", "flood: success (%)"), "cookie")
     if sc is not None:
         line(sc >= 99, "legitimate success >= 99%% under the flood with cookies: %s %%" % fmt(sc))
+    for cond in ("no flood", "flood"):
+        d = []
+        for m in ("curl TTFB p50", "curl TTFB p99", "ab TTFB p50", "ab TTFB p99"):
+            k = ("legit", "%s: %s (ms)" % (cond, m))
+            c, p = med(vals, k, "cookie"), med(vals, k, "plain")
+            if c is not None and p is not None:
+                d.append((m, c - p))
+        if d:
+            line(max(x for _, x in d) <= 20, "cookie time to first byte within 20 ms of plain, %s: %s" % (
+                cond, ", ".join("%s %+.1f ms" % x for x in d)))
     k = ("established", "iperf3 throughput (Mbit/s)")
     n, l, ck = med(vals, k, "none"), med(vals, k, "loaded"), med(vals, k, "cookie")
     if n and l is not None:
