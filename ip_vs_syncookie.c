@@ -94,7 +94,9 @@ struct ip_vs_sc_cpu_stats {
 struct ip_vs_syncookie_svc {
 	struct ip_vs_ext_svc	base;	/* must be first: freed through it */
 	u8			mode;
-	u16			rs_mss;	/* smallest real-server MSS seen; 0: none */
+	u16			rs_mss;	/* latest real server's MSS; 0: none */
+	/* jiffies until which no timestamps are offered (a server has none) */
+	unsigned long		rs_no_ts_until;
 	/* auto mode: SYNs in the current one-second window */
 	unsigned long		win_start;
 	atomic_t		win_syns;
@@ -109,6 +111,7 @@ struct ip_vs_syncookie_net {
 	struct ip_vs_sc_cpu_stats __percpu *stats;
 	struct ip_vs_app	*app;	/* our helper in this netns; svcs.lock */
 	unsigned long		*app_ports;	/* ports it is bound to; svcs.lock */
+	unsigned int		app_nports;	/* their number; svcs.lock */
 	bool			reap_fallback;	/* ip_vs_dos_reap refusing */
 	atomic64_t		diverted;	/* SYNs answered for it */
 	int			sysctl_threshold;	/* SYNs per second */
@@ -147,6 +150,15 @@ enum {
 };
 
 #define IP_VS_SC_MAX_HELD	8
+/*
+ * Ports our helper may be bound to in a netns.  A binding lasts as long as
+ * the netns (below), IPVS allocates it without memory accounting, and it
+ * lengthens IPVS's 16-bucket helper table, walked for every new
+ * masquerading connection: bounded, far above what a director uses.
+ */
+#define IP_VS_SC_MAX_PORTS	1024
+/* how long a real server answering without timestamps keeps them off */
+#define IP_VS_SC_NO_TS_SECS	60
 
 struct ip_vs_sc_conn {
 	spinlock_t		lock;		/* handshake fields, state */
@@ -198,21 +210,19 @@ static void ip_vs_sc_conn_put(struct ip_vs_sc_conn *sc)
 static void ip_vs_sc_reset_client(const struct ip_vs_sc_conn *sc);
 
 /*
- * A validated connection IPVS did not take (dropped it, say): its client
- * thinks it is established; reset it rather than leave it hanging.  Only
- * from its own netns: another one may be gone (@sc holds no reference).
+ * A validated connection IPVS did not take: it dropped the SYN (its
+ * drop_packet defense, the reaper refusing, no memory) or left it to the
+ * local stack.  Forget it, as if the ACK had been lost: the client's next
+ * segment carries the same cookie and is validated again, so a refusal
+ * that has passed lets it in.  IPVS answers the lack of a real server with
+ * an ICMP error, which the LOCAL_OUT hook turns into a reset.
  */
-static void ip_vs_sc_pending_drop(struct ip_vs_syncookie_net *cn)
+static void ip_vs_sc_pending_drop(void)
 {
 	struct ip_vs_sc_conn *sc = this_cpu_xchg(ip_vs_sc_pending, NULL);
 
-	if (!sc)
-		return;
-	if (sc->net == cn->net) {
-		ip_vs_sc_reset_client(sc);
-		ip_vs_sc_stat(cn, SC_RESETS);
-	}
-	ip_vs_sc_conn_put(sc);
+	if (sc)
+		ip_vs_sc_conn_put(sc);
 }
 
 /* Cookies are keyed by the netns secret, not the host TCP stack's. */
@@ -404,7 +414,6 @@ static void ip_vs_sc_xlate_out(const struct ip_vs_sc_conn *sc,
 
 	seq = synack ? ip_vs_sc_update_seq(seq, sc->delta) :
 		       ip_vs_sc_seq_to_client(seq, sc->delta);
-
 	ip_vs_sc_set32(skb, th, &th->seq, htonl(seq));
 	if (synack)
 		th->syn = 0;
@@ -439,6 +448,31 @@ static void ip_vs_sc_full_csum(struct sk_buff *skb, int af, unsigned int thoff)
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
+/*
+ * Keep a copy of client data that came before the real server answered.
+ * It is routed again on delivery (no netns references meanwhile).  Its
+ * receive time goes, as IPVS clears it when forwarding: fq would read it
+ * as a departure time beyond its horizon and drop the segment.  It leaves
+ * after NAT, so an ICMP "too big" about it would quote the real server,
+ * which the client ignores: it may be fragmented instead.
+ */
+static void ip_vs_sc_hold(struct ip_vs_syncookie_net *cn,
+			  struct ip_vs_sc_conn *sc, const struct sk_buff *skb,
+			  unsigned int thoff)
+{
+	struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
+
+	if (!copy)
+		return;
+	skb_dst_drop(copy);
+	nf_reset_ct(copy);
+	skb_clear_tstamp(copy);
+	copy->ignore_df = 1;
+	skb_set_transport_header(copy, thoff);
+	__skb_queue_tail(&sc->held, copy);
+	ip_vs_sc_stat(cn, SC_HELD);
+}
+
 /* Data the client sent before the server answered, now in order. */
 static void ip_vs_sc_deliver_held(struct ip_vs_sc_conn *sc,
 				  const struct ip_vs_conn *cp,
@@ -465,6 +499,7 @@ static void ip_vs_sc_deliver_held(struct ip_vs_sc_conn *sc,
 
 /* Learn the real servers' MSS, for the SYN-ACKs of later clients. */
 static void ip_vs_sc_learn(struct ip_vs_syncookie_net *cn,
+			   const struct ip_vs_sc_conn *sc,
 			   const struct ip_vs_conn *cp, u16 mss)
 {
 	struct ip_vs_dest *dest = cp->dest;
@@ -483,8 +518,24 @@ static void ip_vs_sc_learn(struct ip_vs_syncookie_net *cn,
 	if (!s)
 		return;
 	cs = container_of(s, struct ip_vs_syncookie_svc, base);
-	if (mss && (!READ_ONCE(cs->rs_mss) || mss < READ_ONCE(cs->rs_mss)))
+	/*
+	 * The latest answer wins: one server with a small MSS lowers what
+	 * later clients are told only until another answers, not for the
+	 * service's life.  A client's segment too big for the way to its
+	 * server is IPVS's: it answers "too big" before NAT.
+	 */
+	if (mss && mss != READ_ONCE(cs->rs_mss))
 		WRITE_ONCE(cs->rs_mss, mss);
+	/*
+	 * Only a client with timestamps tells whether servers use them; once
+	 * none is offered, a client a minute later asks again.
+	 */
+	if (sc->ts_on && !sc->server_ts_on)
+		WRITE_ONCE(cs->rs_no_ts_until,
+			   jiffies + IP_VS_SC_NO_TS_SECS * HZ);
+	else if (sc->ts_on &&
+		 time_before(jiffies, READ_ONCE(cs->rs_no_ts_until)))
+		WRITE_ONCE(cs->rs_no_ts_until, jiffies);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_PROXIED);
 }
 
@@ -514,7 +565,7 @@ static void ip_vs_sc_server_synack(struct ip_vs_sc_conn *sc,
 	/* relaying from here: the fields above are final */
 	smp_store_release(&sc->state, IP_VS_SC_EST);
 	ip_vs_sc_deliver_held(sc, cp, &q);
-	ip_vs_sc_learn(cn, cp, o.mss);
+	ip_vs_sc_learn(cn, sc, cp, o.mss);
 	ip_vs_sc_stat(cn, SC_PROXIED);
 	ip_vs_sc_xlate_out(sc, skb, th, true);
 }
@@ -619,15 +670,7 @@ static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
 			ret = 1;
 		} else if (skb->len > thoff + th->doff * 4 && !skb_is_gso(skb) &&
 			   skb_queue_len(&sc->held) < IP_VS_SC_MAX_HELD) {
-			struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
-
-			if (copy) {
-				skb_dst_drop(copy);
-				nf_reset_ct(copy);
-				skb_set_transport_header(copy, thoff);
-				__skb_queue_tail(&sc->held, copy);
-				ip_vs_sc_stat(cn, SC_HELD);
-			}
+			ip_vs_sc_hold(cn, sc, skb, thoff);
 		} else {
 			ip_vs_sc_stat(cn, SC_ACK_DROPPED);
 		}
@@ -748,7 +791,14 @@ static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
 						    th->dest, isn,
 						    ip_vs_sc_slot()),
 				 ip_vs_sc_mss_index(o.mss ? o.mss : 536));
-	/* without timestamps, scaling and SACK cannot be remembered */
+	/*
+	 * Timestamps are promised only while the real servers use them: a
+	 * server without them would send the client segments without the
+	 * option it negotiated, which RFC 7323 (3.2) lets a client drop.
+	 * Without timestamps, scaling and SACK cannot be remembered.
+	 */
+	if (time_before(jiffies, READ_ONCE(cs->rs_no_ts_until)))
+		o.has_ts = 0;
 	if (!o.has_ts) {
 		o.has_wscale = 0;
 		o.sack_ok = 0;
@@ -778,14 +828,10 @@ static int ip_vs_sc_make_syn(struct sk_buff *skb, int af, unsigned int thoff,
 	u8 opts[IP_VS_SC_OPTS_MAX];
 	unsigned int n, tcplen;
 	struct tcphdr *th;
-	__be16 sport, dport;
 	__wsum csum;
 
 	if (skb_unclone(skb, GFP_ATOMIC))
 		return -ENOMEM;
-	th = (struct tcphdr *)(skb->data + thoff);
-	sport = th->source;
-	dport = th->dest;
 	n = ip_vs_sc_put_opts(opts, sc->client_mss, sc->ts_on, sc->client_tsval,
 			      0, sc->ws_on, sc->client_ws, sc->sack_on);
 	tcplen = sizeof(*th) + n;
@@ -797,8 +843,8 @@ static int ip_vs_sc_make_syn(struct sk_buff *skb, int af, unsigned int thoff,
 	skb_gso_reset(skb);
 	skb_set_transport_header(skb, thoff);
 	th = skb_put_zero(skb, tcplen);
-	th->source = sport;
-	th->dest = dport;
+	th->source = sc->cport;
+	th->dest = sc->vport;
 	th->seq = htonl(sc->client_isn);
 	th->syn = 1;
 	th->doff = tcplen / 4;
@@ -885,6 +931,13 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	if (nf_checksum(skb, NF_INET_LOCAL_IN, thoff, IPPROTO_TCP,
 			af == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4))
 		return NF_DROP;
+	/*
+	 * The pending slot is per CPU and lives until IPVS forwarded the SYN,
+	 * with softirqs off.  A packet reinjected by a task (NFQUEUE verdict)
+	 * runs the hooks with them on: treat its ACK as lost.
+	 */
+	if (!in_softirq())
+		return NF_DROP;
 	ip_vs_sc_stat(cn, SC_COOKIES_VALID);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_VALID);
 
@@ -919,24 +972,14 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 		sc->sack_on = from_ts.sack_ok;
 	}
 	/* data with the third ACK waits for the server, like later data */
-	if (skb->len > thoff + hl && !skb_is_gso(skb)) {
-		struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
-
-		if (copy) {
-			/* routed again on delivery; no netns references meanwhile */
-			skb_dst_drop(copy);
-			nf_reset_ct(copy);
-			skb_set_transport_header(copy, thoff);
-			__skb_queue_tail(&sc->held, copy);
-			ip_vs_sc_stat(cn, SC_HELD);
-		}
-	}
+	if (skb->len > thoff + hl && !skb_is_gso(skb))
+		ip_vs_sc_hold(cn, sc, skb, thoff);
 	if (ip_vs_sc_make_syn(skb, af, thoff, sc)) {
 		ip_vs_sc_conn_put(sc);
 		return NF_DROP;
 	}
 	sc->syn = skb;
-	ip_vs_sc_pending_drop(cn);
+	ip_vs_sc_pending_drop();
 	this_cpu_write(ip_vs_sc_pending, sc);
 	return NF_ACCEPT;
 }
@@ -1113,8 +1156,14 @@ static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
 	/* no client sends these first: a flood of them must not open entries */
 	if (!opts || (syn && (th->fin || th->ack)) || (!syn && !th->ack))
 		return NF_DROP;
+	/*
+	 * With sloppy_tcp, IPVS opens an entry for an ACK without one too:
+	 * such ACKs count like SYNs, or a flood of spoofed ones would make
+	 * state per packet and never engage the cookies that drop them.
+	 */
 	engaged = READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_ON ||
-		  ip_vs_sc_engaged(cn, cs, syn);
+		  ip_vs_sc_engaged(cn, cs, syn ||
+				   sysctl_sloppy_tcp(net_ipvs(state->net)));
 	if (!syn) {
 		/* cookies of an auto service stay valid after it disengaged */
 		return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts,
@@ -1170,23 +1219,71 @@ static bool ip_vs_sc_unreach_to(const struct ip_vs_sc_conn *sc,
 }
 
 /*
+ * Is @skb, leaving, the SYN made for @sc, still addressed to the virtual
+ * service (a direct-routing server, or the inner header of a tunnel)?  A
+ * masquerading connection made of it by another CPU (the same client's ACK
+ * validated twice) has it addressed to the real server.  Its content is
+ * compared, not only its address: IPVS may have freed that SYN, and the
+ * same memory may carry another packet now.
+ */
+static bool ip_vs_sc_is_our_syn(const struct ip_vs_sc_conn *sc,
+				struct sk_buff *skb)
+{
+	unsigned int nhoff, thoff;
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	if (sc->syn != skb || !skb->ipvs_property)
+		return false;
+	nhoff = skb->encapsulation ? skb_inner_network_offset(skb) :
+				     skb_network_offset(skb);
+	if (sc->af == AF_INET6) {
+		struct ipv6hdr _ip6h;
+		const struct ipv6hdr *ip6h;
+
+		ip6h = skb_header_pointer(skb, nhoff, sizeof(_ip6h), &_ip6h);
+		if (!ip6h || ip6h->nexthdr != IPPROTO_TCP ||
+		    !ipv6_addr_equal(&ip6h->daddr, &sc->vaddr.in6))
+			return false;
+		thoff = nhoff + sizeof(*ip6h);
+	} else {
+		struct iphdr _iph;
+		const struct iphdr *iph;
+
+		iph = skb_header_pointer(skb, nhoff, sizeof(_iph), &_iph);
+		if (!iph || iph->protocol != IPPROTO_TCP ||
+		    iph->daddr != sc->vaddr.ip)
+			return false;
+		thoff = nhoff + iph->ihl * 4;
+	}
+	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+	return th && th->syn && !th->ack && th->source == sc->cport &&
+	       th->dest == sc->vport && ntohl(th->seq) == sc->client_isn;
+}
+
+/*
  * LOCAL_OUT, last: what became of the SYN made of a validated ACK, when
  * IPVS did not make a masquerading connection of it (which takes the
  * pending slot).  Leaving for a direct-routing or tunnel server, whose
  * replies bypass us, it is dropped; with no real server available, IPVS
  * answers it with an ICMP unreachable, which the client (established, as
  * far as it knows) would ignore.  Either way the client is reset rather
- * than left hanging.
+ * than left hanging.  The slot is only meaningful with softirqs off, where
+ * IPVS forwards that SYN: a task sending with them on (tcp_sendmsg) may be
+ * interrupted by one that frees the slot's entry.
  */
 static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
-	struct ip_vs_sc_conn *sc = this_cpu_read(ip_vs_sc_pending);
+	struct ip_vs_sc_conn *sc;
 	int what;
 
+	if (!in_softirq())
+		return NF_ACCEPT;
+	sc = this_cpu_read(ip_vs_sc_pending);
 	if (likely(!sc) || sc->net != state->net)
 		return NF_ACCEPT;
-	if (sc->syn == skb && skb->ipvs_property)
+	if (ip_vs_sc_is_our_syn(sc, skb))
 		what = SC_NONAT;
 	else if (ip_vs_sc_unreach_to(sc, skb))
 		what = SC_RESETS;
@@ -1400,6 +1497,11 @@ static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
 	}
 	if (test_bit(p, cn->app_ports))
 		return 0;
+	if (cn->app_nports >= IP_VS_SC_MAX_PORTS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				    "SYN cookies are on 1024 ports of this netns already (a port stays bound until the netns goes)");
+		return -ENOSPC;
+	}
 	if (!cn->app) {
 		struct ip_vs_app *app = register_ip_vs_app(ipvs, &ip_vs_sc_app);
 
@@ -1419,6 +1521,7 @@ static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
 	if (err)
 		return err;
 	set_bit(p, cn->app_ports);
+	cn->app_nports++;
 	return 0;
 }
 
@@ -1455,7 +1558,10 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 			err = -EOPNOTSUPP;
 			goto out;
 		}
-		err = ip_vs_syncookie_bind_port(cn, info, key.port);
+		/* a full table must not leave a port bound */
+		err = s ? 0 : ip_vs_ext_nl_check_room(&cn->svcs, info);
+		if (!err)
+			err = ip_vs_syncookie_bind_port(cn, info, key.port);
 		if (err)
 			goto out;
 	}
@@ -1476,6 +1582,7 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 	cs->mode = mode;
 	cs->win_start = jiffies;
 	cs->engaged_until = jiffies;
+	cs->rs_no_ts_until = jiffies;
 	ip_vs_ext_svc_insert(&cn->svcs, &cs->base);
 out:
 	mutex_unlock(&cn->svcs.lock);

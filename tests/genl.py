@@ -9,6 +9,9 @@ genl.py [--reply] FAMILY CMD [ATTR...]
                                     attributes as "reply=<hex>"
 genl.py fuzz COUNT SEED FAMILY...   random and malformed requests; prints
                                     a histogram of the answers
+genl.py cookie-ports COUNT          cookies on, then deleted, for
+                                    192.0.2.10:1..COUNT; prints the first
+                                    failure "port=P errno=E msg=M" or "port=0"
   ATTR: TYPE:KIND:VALUE with KIND u8 u16 u32 be16 hex str, or
         TYPE:nest:{ATTR,ATTR,...} (nested, comma separated, no spaces)
   e.g.  genl.py IPVS_PERSIST 1 '1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}' 2:u8:2
@@ -181,9 +184,29 @@ def fuzz(count, seed, names):
     return 0
 
 
+def cookie_ports(count):
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    sock.setsockopt(270, NETLINK_EXT_ACK, 1)  # SOL_NETLINK
+    sock.bind((0, 0))
+    fam = family_id(sock, "IPVS_SYNCOOKIE")
+    seq = 2
+    for port in range(1, count + 1):
+        svc = encode("1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:%d}" % port)
+        for cmd, extra in ((1, encode("2:u8:1")), (3, b"")):  # SET on, DEL
+            seq += 1
+            err, msg, _ = request(sock, fam, cmd, svc + extra, seq)
+            if err:
+                print("port=%d errno=%d msg=%s" % (port, err, msg))
+                return 0
+    print("port=0")
+    return 0
+
+
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "fuzz":
         return fuzz(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:])
+    if len(sys.argv) == 3 and sys.argv[1] == "cookie-ports":
+        return cookie_ports(int(sys.argv[2]))
     show_reply = len(sys.argv) >= 2 and sys.argv[1] == "--reply"
     if show_reply:
         del sys.argv[1]

@@ -57,7 +57,7 @@ ipvs -Ln --stats | grep -A3 -E ':200[123] '
 step "adaptive reaping under a spoofed SYN flood (conns metric, budget 3000, low 20 %, high 60 %)"
 VS=/proc/sys/net/ipv4/vs
 d sh -c "echo conns >$VS/reap_metric; echo 3000 >$VS/reap_conn_budget; echo 20 >$VS/reap_low; echo 60 >$VS/reap_high"
-c timeout 8 hping3 -q -S -p 80 --flood --rand-source $VIP >/dev/null 2>&1 &
+c timeout 8 hping3 -q -S -p 80 --flood -a 192.0.2.199 $VIP >/dev/null 2>&1 &
 flood=$!
 printf '%-5s %-9s %-12s %-8s %-8s %s\n' t state utilisation entries reaped refused
 for i in $(seq 1 12); do
@@ -86,7 +86,7 @@ cookies_sent() {
 printf '%-16s %-14s %-14s %-13s %s\n' service "peak entries" "entries after" "cookies sent" "real clients ok"
 for port in 80 8080; do
 	sent0=$(cookies_sent)
-	c timeout 5 hping3 -q -S -p $port --flood --rand-source $VIP >/dev/null 2>&1 &
+	c timeout 5 hping3 -q -S -p $port --flood -a 192.0.2.199 $VIP >/dev/null 2>&1 &
 	flood=$!
 	ok=0 peak=0
 	for i in $(seq 1 20); do

@@ -171,7 +171,7 @@ resend_rsts() {
 
 # ---- spoofed SYN floods, defined by counts rather than durations
 #
-# flood_start PORT MIN ADDR...: SYNs to VIP:PORT from each spoofed ADDR of
+# flood_start PORT MIN ADDR...: SYNs (FLOOD_FLAGS) to VIP:PORT from each spoofed ADDR of
 # 192.0.2.0/24 (hping3, source ports incrementing: one tuple per SYN), in
 # the background, in counted bursts of FLOOD_BURST paced at FLOOD_GAP
 # (hping3 -i), until flood_stop and at least MIN SYNs per address.  The
@@ -179,13 +179,14 @@ resend_rsts() {
 # leave on the client bridge to a MAC address nobody has.  flood_sent
 # tells how many SYNs went out, for assertions per SYN actually sent.
 FLOOD_GAP=${FLOOD_GAP:-u2000}
+FLOOD_FLAGS=${FLOOD_FLAGS:--S}   # hping3's TCP flags: -A floods ACKs
 FLOOD_BURST=${FLOOD_BURST:-200}
 FLOOD_PIDS=()
 FLOOD_DIR=""
 flood_burst() {
 	local port=$1 min=$2 addr=$3 out=$4 n=0 sent
 	while [ ! -e "$FLOOD_DIR/stop" ] || [ $n -lt "$min" ]; do
-		sent=$(ip netns exec client hping3 -q -S -p "$port" -i "$FLOOD_GAP" -c "$FLOOD_BURST" \
+		sent=$(ip netns exec client hping3 -q "$FLOOD_FLAGS" -p "$port" -i "$FLOOD_GAP" -c "$FLOOD_BURST" \
 			-a "$addr" $VIP 2>&1 | awk '/packets transmitted/ { print $1 }')
 		[ -n "$sent" ] || break
 		n=$((n + sent))
@@ -219,7 +220,7 @@ flood_sent() { cat "$FLOOD_DIR"/sent.* | awk '{ n += $1 } END { print n + 0 }'; 
 
 flood_kill() {
 	[ ${#FLOOD_PIDS[@]} -eq 0 ] || { touch "$FLOOD_DIR/stop"; kill "${FLOOD_PIDS[@]}"; } 2>/dev/null
-	pkill -f 'hping3 -q -S' 2>/dev/null
+	pkill -f 'hping3 -q -' 2>/dev/null
 	FLOOD_PIDS=()
 	true
 }

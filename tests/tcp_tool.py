@@ -12,6 +12,8 @@ hold HOST PORT --trickle S --silent S
                                    the first S seconds, then silent; prints
                                    the server name at once, "done" at the end
 xfer HOST PORT --get N | --put N   byte-exact transfer, checked by sha256
+     [--dstopts]                   (IPv6: every segment with a destination
+                                   options header)
 
 Protocol: the server sends "NAME\\n" on accept.  "GET n\\n" makes it send n
 bytes of a deterministic stream; "PUT n\\n" + n bytes makes it answer with
@@ -103,9 +105,12 @@ def family(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def connect(host, port, src=None, timeout=5):
+def connect(host, port, src=None, timeout=5, dstopts=False):
     s = socket.socket(family(host), socket.SOCK_STREAM)
     s.settimeout(timeout)
+    if dstopts:
+        # next header (the kernel's), length 0, PadN of 4 bytes
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
     if src:
         s.bind((src, 0))
     s.connect((host, port))
@@ -166,7 +171,7 @@ def hold(args):
 
 
 def xfer(args):
-    s = connect(args.host, args.port, args.src, timeout=120)
+    s = connect(args.host, args.port, args.src, timeout=120, dstopts=args.dstopts)
     # the client speaks first, as HTTP does: a client whose third ACK was
     # lost then still has something to send (a server-first protocol
     # hangs over any stateless SYN-cookie proxy if that ACK is lost)
@@ -207,6 +212,7 @@ def main():
             g = cp.add_mutually_exclusive_group(required=True)
             g.add_argument("--get", type=int)
             g.add_argument("--put", type=int)
+            cp.add_argument("--dstopts", action="store_true")
     args = p.parse_args()
     return {"serve": serve, "who": who, "probe": probe, "hold": hold,
             "xfer": xfer}[args.cmd](args) or 0
