@@ -457,8 +457,10 @@ static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
  * connection that another CPU lets through (a validated cookie, a packet
  * with sloppy_tcp) and that reaches ip_vs_todrop in IPVS's own hook (99)
  * within it is dropped as refused.  A plain client then retransmits its
- * SYN; a cookie client is reset by ip_vs_syncookie when its
- * retransmission validates again (ip_vs_sc_pending_drop).  Arming in the
+ * SYN; ip_vs_syncookie forgets a cookie client's connection as if its ACK
+ * had been lost, and the client's next segment validates again.  The
+ * lock is taken with softirqs off: a packet reinjected by a task (NFQUEUE)
+ * runs this hook with them on.  Arming in the
  * hook and disarming at the next packet would leave the window from 96 to
  * 99 instead, for every refused packet: a large share of a flooded CPU's
  * time.
@@ -492,7 +494,7 @@ static unsigned int ip_vs_reap_refuse(struct ip_vs_reap_net *rn,
 			      max_t(int, skb->len - iph->len - th->doff * 4, 0);
 		}
 	}
-	spin_lock(&ipvs->droppacket_lock);
+	spin_lock_bh(&ipvs->droppacket_lock);
 	rate = ipvs->drop_rate;
 	counter = ipvs->drop_counter;
 	WRITE_ONCE(ipvs->drop_rate, 1);
@@ -500,7 +502,7 @@ static unsigned int ip_vs_reap_refuse(struct ip_vs_reap_net *rn,
 	sched = pd->pp->conn_schedule(ipvs, af, skb, pd, &verdict, &cp, iph);
 	WRITE_ONCE(ipvs->drop_rate, rate);
 	WRITE_ONCE(ipvs->drop_counter, counter);
-	spin_unlock(&ipvs->droppacket_lock);
+	spin_unlock_bh(&ipvs->droppacket_lock);
 	if (sched) {
 		/* not for a virtual service (a connection: not at rate 1) */
 		if (cp)

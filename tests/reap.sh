@@ -33,15 +33,17 @@ wait_samples() {
 # A spoofed SYN flood of counted hping3 bursts (COUNT, default 1000), from
 # the client to VIP:PORT, until reap_flood_stop: however slow the machine,
 # it lasts as long as the case needs it.  reap_flood_stop prints the SYNs
-# actually sent (what hping3 reports per burst).  (tests/lib.sh's flood
-# helpers use fixed sources; this one random ones, as the cases need.)
+# actually sent (what hping3 reports per burst).  Each burst comes from
+# another spoofed address of 192.0.2.128/26 (spoof), source ports counting
+# up: one tuple per SYN, documentation addresses only.
+spoof() { echo "192.0.2.$((128 + RANDOM % 64))"; }
 FLOOD=
 reap_flood_start() { # PORT [COUNT]
 	rm -f "$LAB_TMP/flood.stop" "$LAB_TMP/flood.sent"
 	touch "$LAB_TMP/flood.sent"
 	(
 		while [ ! -e "$LAB_TMP/flood.stop" ]; do
-			c hping3 -q -S -p "$1" --rand-source -i u100 -c "${2:-1000}" $VIP 2>&1 |
+			c hping3 -q -S -p "$1" -a "$(spoof)" -i u100 -c "${2:-1000}" $VIP 2>&1 |
 				awk '/packets transmitted/ { print $1 }' >>"$LAB_TMP/flood.sent"
 		done
 	) &
@@ -388,15 +390,15 @@ ring_recent() {
 	fresh || return 1
 	reap_config 100000 50 80
 	rec0=$(reap_field recorded)
-	sent=$(c hping3 -q -S -p 9 --rand-source -i u100 -c 17000 $VIP 2>&1 |
+	sent=$(c hping3 -q -S -p 9 -a "$(spoof)" -i u100 -c 17000 $VIP 2>&1 |
 		awk '/packets transmitted/ { print $1 }')
-	sent=$((sent + $(c hping3 -q -SA -p 9 --rand-source -i u100 -c 1000 $VIP 2>&1 |
+	sent=$((sent + $(c hping3 -q -SA -p 9 -a "$(spoof)" -i u100 -c 1000 $VIP 2>&1 |
 		awk '/packets transmitted/ { print $1 }')))
 	log "  $sent SYNs and SYN+ACKs to port 9: recorded $rec0 -> $(reap_field recorded)"
 	# (checked at the end, so that a failure shows the reaping too)
 	[ "$(reap_field recorded)" -le "$rec0" ] ||
 		bad="recorded $(reap_field recorded) tuples of $sent segments to a port without a service"
-	sent=$(c hping3 -q -S -p 80 --rand-source -i u1000 -c 300 $VIP 2>&1 |
+	sent=$(c hping3 -q -S -p 80 -a "$(spoof)" -i u1000 -c 300 $VIP 2>&1 |
 		awk '/packets transmitted/ { print $1 }')
 	n=$(embryonic)
 	log "  ramp: $sent SYNs, $n embryonic entries, recorded $(reap_field recorded)"
