@@ -442,17 +442,17 @@ static bool ip_vs_reap_has_conn(struct netns_ipvs *ipvs, int af,
  * counter is armed for this call only, under IPVS's droppacket_lock, and
  * put back as found before the lock is released:
  * - no later packet inherits it: armed in the hook and left to IPVS's own
- *   hook (99), it used to stay set after a refused SYN, and a cookie ACK
- *   that ip_vs_syncookie turned into a SYN at 97 after the reaper let it
- *   pass (96) was dropped by IPVS as refused; so was any SYN to a service
- *   after a SYN to one of the director's own sockets;
+ *   hook (99), it would stay set after a refused SYN, and a cookie ACK
+ *   that ip_vs_syncookie turns into a SYN at 97, after the reaper let it
+ *   pass (96), would be dropped by IPVS as refused; so would any SYN to a
+ *   service after a SYN to one of the director's own sockets;
  * - the defense timer (update_defense_level, which rewrites drop_rate once
  *   a second under the same lock) cannot reset it halfway: refusing is
  *   exact, and whatever the timer set is what is put back;
  * - concurrent refusals cannot save each other's armed value.
  * Armed at rate 1 for a packet with a service, conn_schedule never
  * schedules: the lock is held for one service lookup.  Refusals serialise
- * on it (arming used to write IPVS's drop counter per packet as well).
+ * on it (any arming writes IPVS's shared drop counter per packet anyway).
  * What remains is a cross-CPU window of that lookup's length: a new
  * connection that another CPU lets through (a validated cookie, a packet
  * with sloppy_tcp) and that reaches ip_vs_todrop in IPVS's own hook (99)

@@ -147,13 +147,18 @@ watermarks_and_hysteresis() {
 # that connection.  Whether the periodic sample came first is a matter of
 # speed, so the verdict is the kick, not the time (logged).
 now_ms() { date +%s%3N; }
+# reaping_at HELD BUDGET: HELD idle connections in a table of BUDGET
+# entries (low 50 %, high 80 %): reaping
+reaping_at() {
+	reap_config "$2" 50 80
+	hold_n "$1"
+	wait_for 60 established "$1" || fail "$1 connections not established" || return 1
+	wait_for 60 state_is reaping || fail "$1/$2 entries: state $(reap_state), want reaping"
+}
 refusing_at_once() {
 	local t_set t_ref k0 s0
 	fresh || return 1
-	reap_config 20 50 80
-	hold_n 15
-	wait_for 60 established 15 || fail "15 connections not established" || return 1
-	wait_for 60 state_is reaping || fail "15/20 entries: state $(reap_state), want reaping" || return 1
+	reaping_at 15 20 || return 1
 	d sh -c "echo 10000 >$VS/reap_interval_ms"
 	t_set=$(now_ms)
 	wait_samples 1 || fail "no sample after the interval write" || return 1
@@ -172,16 +177,22 @@ refusing_at_once() {
 	wait_for 60 state_is normal || fail "state $(reap_state) once the holds are gone, want normal"
 }
 
-# While refusing, reap_cookie_fallback=1 has ip_vs_syncookie answer the SYNs
-# of an auto service (threshold out of reach) with cookies: a legitimate
-# client still gets in, a plain service stays refused.
-cookie_fallback() {
-	local sent
+# auto_service: fresh state and an auto cookie service VIP:82 whose
+# threshold is out of reach (cookies only through the reaper's fallback)
+auto_service() {
 	fresh || return 1
 	modprobe ip_vs_syncookie || return 1
 	d sh -c "echo 1000000 >$VS/syncookie_threshold"
 	ipvs -A -t $VIP:82 -s rr --syncookie auto
 	ipvs -a -t $VIP:82 -r $RS1:80 -m
+}
+
+# While refusing, reap_cookie_fallback=1 has ip_vs_syncookie answer the SYNs
+# of an auto service (threshold out of reach) with cookies: a legitimate
+# client still gets in, a plain service stays refused.
+cookie_fallback() {
+	local sent
+	auto_service || return 1
 	reap_config 20 50 80
 	hold_n 17
 	wait_for 60 established 16 || fail "connections not established" || return 1
@@ -206,26 +217,18 @@ cookie_fallback() {
 	ipvs -D -t $VIP:82
 }
 
-# Issue 11: refusing is a decision about the packet in hand.  The reaper
-# used to leave IPVS's drop counter armed after each refused SYN, so the
-# SYN that ip_vs_syncookie makes of a validated cookie ACK (after the
-# reaper's hook) was dropped by IPVS as refused, and the client, which
-# believed it was connected, was reset.  Here a spoofed flood of the plain
-# service fills the table with half-open entries until refusing (22 idle
-# connections of 40 keep it there once they are reaped: above low), with
-# reap_cookie_fallback=1; while it lasts, every real client of the auto
-# cookie service gets in, byte-exact, through a validated cookie.
+# Refusing is a decision about the packet in hand: no later packet may
+# inherit it, such as the SYN that ip_vs_syncookie makes of a validated
+# cookie ACK after the reaper's hook (its client believes it is connected).
+# A spoofed flood of the plain service fills the table with half-open
+# entries until refusing (22 idle connections of 40 keep it there once they
+# are reaped: above low), with reap_cookie_fallback=1; while it lasts,
+# every real client of the auto cookie service gets in, byte-exact,
+# through a validated cookie.
 fallback_under_flood() {
 	local n=20 i ok=0 out st sent r0 v0 d0 refused
-	fresh || return 1
-	modprobe ip_vs_syncookie || return 1
-	d sh -c "echo 1000000 >$VS/syncookie_threshold"
-	ipvs -A -t $VIP:82 -s rr --syncookie auto
-	ipvs -a -t $VIP:82 -r $RS1:80 -m
-	reap_config 40 50 80
-	hold_n 22
-	wait_for 60 established 22 || fail "22 connections not established" || return 1
-	wait_for 60 state_is reaping || fail "22/40 entries: state $(reap_state), want reaping" || return 1
+	auto_service || return 1
+	reaping_at 22 40 || return 1
 	d sh -c "echo 1 >$VS/reap_cookie_fallback"
 	r0=$(reap_field refused)
 	reap_flood_start 80
@@ -374,15 +377,14 @@ flood() {
 	drop_holds 99
 }
 
-# Issue 11: the SYN ring reflects recent embryonic connections.  It used
-# to keep its oldest tuples when full, even in normal state (where nothing
-# is popped): after 16384 SYNs it held those for ever, and the embryonic
-# entries of a later ramp were never reaped.  It also recorded SYNs that
-# open nothing of IPVS's: to a port of the director without a service,
-# and SYN+ACKs.  Here 17000 such SYNs and 1000 SYN+ACKs come first, in
-# normal state, then a ramp of spoofed SYNs to the plain service; the
-# budget then drops under the ramp's entries: refusing, at full pressure,
-# must reap all of them, oldest first, at the next sample.
+# The SYN ring holds recent embryonic connections: in normal state (where
+# nothing is popped) a full ring drops its oldest, or after 16384 SYNs it
+# would hold those for ever and miss a later ramp; and it records only SYNs
+# that open something of IPVS's (not those to a port of the director
+# without a service, nor SYN+ACKs).  Here 17000 such SYNs and 1000
+# SYN+ACKs come first, in normal state, then a ramp of spoofed SYNs to the
+# plain service; the budget then drops under the ramp's entries: refusing,
+# at full pressure, must reap all of them, oldest first, at the next sample.
 embryonic() { connection_lines | grep -c SYN_RECV; }
 reaped_past() { [ "$(reap_field reaped)" -ge "$1" ]; }
 ring_recent() {
@@ -413,8 +415,8 @@ ring_recent() {
 	[ -z "$bad" ] || fail "$bad"
 }
 
-# Issue 11: the work sleeps in a netns without virtual services (it ran
-# every 250 ms in every netns): time in normal, which each run accounts,
+# The work sleeps in a netns without virtual services (every netns has
+# the module's state): time in normal, which each run accounts,
 # stays put there; the first new-connection packet once the netns has a
 # service wakes it.  (A SYN of its own to a port without a service: IPVS
 # drops one to a service without real servers at LOCAL_OUT already.)
