@@ -142,7 +142,7 @@ struct ip_vs_reap_net {
 
 static unsigned int ip_vs_reap_net_id __read_mostly;
 
-static inline struct ip_vs_reap_net *ip_vs_reap_pernet(struct net *net)
+static struct ip_vs_reap_net *ip_vs_reap_pernet(struct net *net)
 {
 	return net_generic(net, ip_vs_reap_net_id);
 }
@@ -474,9 +474,9 @@ static unsigned int ip_vs_reap_refuse(struct ip_vs_reap_net *rn,
 	struct ip_vs_proto_data *pd = ip_vs_proto_data_get(ipvs, iph->protocol);
 	struct tcphdr _th, *th = NULL;
 	struct ip_vs_conn *cp = NULL;
-	int verdict = NF_DROP;
-	int rate, counter, sched;
 	__be16 sport = 0, dport = 0;
+	int rate, counter, sched;
+	int verdict = NF_DROP;
 	u32 ack = 0;
 
 	/* where IPVS's own hook would not schedule, neither may we */
@@ -569,8 +569,8 @@ static unsigned int ip_vs_reap_in_hook(void *priv, struct sk_buff *skb,
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(state->net);
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
-	struct netns_ipvs *ipvs = rn->ipvs;
 	unsigned int st = READ_ONCE(rn->state);
+	struct netns_ipvs *ipvs = rn->ipvs;
 	struct ip_vs_reap_pcpu *pc;
 	enum ip_vs_reap_pkt kind;
 	struct ip_vs_iphdr iph;
@@ -784,8 +784,8 @@ static void ip_vs_reap_work(struct work_struct *work)
 	struct ip_vs_reap_net *rn = container_of(to_delayed_work(work),
 						 struct ip_vs_reap_net, work);
 	unsigned int state = rn->state, next;
-	unsigned long delay;
 	u32 low, high, pressure;
+	unsigned long delay;
 
 	/* a hook may ask again once this sample is under way */
 	clear_bit(IP_VS_REAP_KICKED, &rn->flags);

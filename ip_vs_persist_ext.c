@@ -67,23 +67,23 @@ struct ip_vs_persist_data {
 	__be64	armed;	/* last timer re-arm from the packet hook */
 };
 
-static inline u64 ip_vs_persist_get(const __be64 *t)
+static u64 ip_vs_persist_get(const __be64 *t)
 {
 	return be64_to_cpu(READ_ONCE(*t));
 }
 
-static inline void ip_vs_persist_set(__be64 *t, u64 ms)
+static void ip_vs_persist_set(__be64 *t, u64 ms)
 {
 	WRITE_ONCE(*t, cpu_to_be64(ms));
 }
 
 /* Timeouts beyond 49 days overflow jiffies_to_msecs(): convert in 64 bits. */
-static inline u64 ip_vs_persist_j2ms(unsigned long j)
+static u64 ip_vs_persist_j2ms(unsigned long j)
 {
 	return div_u64((u64)j * MSEC_PER_SEC, HZ);
 }
 
-static inline unsigned long ip_vs_persist_ms2j(u64 ms)
+static unsigned long ip_vs_persist_ms2j(u64 ms)
 {
 	u64 j = div_u64(ms * HZ + MSEC_PER_SEC - 1, MSEC_PER_SEC);
 
@@ -93,12 +93,12 @@ static inline unsigned long ip_vs_persist_ms2j(u64 ms)
 static unsigned int ip_vs_persist_net_id __read_mostly;
 static struct ip_vs_pe ip_vs_persist_pe;
 
-static inline struct ip_vs_persist_net *ip_vs_persist_pernet(struct net *net)
+static struct ip_vs_persist_net *ip_vs_persist_pernet(struct net *net)
 {
 	return net_generic(net, ip_vs_persist_net_id);
 }
 
-static inline u64 ip_vs_persist_now(void)
+static u64 ip_vs_persist_now(void)
 {
 	return ktime_to_ms(ktime_get_real());
 }
@@ -203,13 +203,13 @@ static int ip_vs_persist_fill_param(struct ip_vs_conn_param *p,
 static bool ip_vs_persist_ct_match(const struct ip_vs_conn_param *p,
 				   struct ip_vs_conn *ct)
 {
-	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(p->ipvs->net);
 	struct ip_vs_persist_data *d = (struct ip_vs_persist_data *)ct->pe_data;
+	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(p->ipvs->net);
 	enum ip_vs_persist_verdict v;
 	struct ip_vs_persist_svc *ps;
 	struct ip_vs_service *svc;
-	unsigned int mode;
 	u64 now, cap, remain;
+	unsigned int mode;
 	bool counting;
 
 	/* The default match of ip_vs_ct_in_get, which a PE replaces. */
@@ -300,17 +300,17 @@ static struct ip_vs_pe ip_vs_persist_pe = {
 static unsigned int ip_vs_persist_hook(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
+	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	u64 now, cap, remain, timeout;
 	struct net *net = state->net;
 	struct ip_vs_persist_net *pn;
 	struct ip_vs_persist_data *d;
 	struct ip_vs_persist_svc *ps;
-	struct netns_ipvs *ipvs;
-	struct ip_vs_service *svc;
-	struct ip_vs_iphdr iph;
 	struct ip_vs_conn *cp, *ct;
+	struct ip_vs_service *svc;
+	struct netns_ipvs *ipvs;
+	struct ip_vs_iphdr iph;
 	unsigned int mode;
-	u64 now, cap, remain, timeout;
-	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 
 	ipvs = net_ipvs(net);
 	if (unlikely(!ipvs || !ipvs->enable))
@@ -482,11 +482,11 @@ static void ip_vs_persist_idle_account(struct ip_vs_persist_net *pn,
 static int ip_vs_persist_nl_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(genl_info_net(info));
-	struct nlattr **a = info->attrs;
 	struct ip_vs_persist_svc *ps, *old;
+	u8 mode = IPVS_PERSIST_MODE_RENEW;
+	struct nlattr **a = info->attrs;
 	struct ip_vs_ext_svc_key key;
 	struct ip_vs_ext_svc *s;
-	u8 mode = IPVS_PERSIST_MODE_RENEW;
 	u32 max = 0;
 	int err;
 
@@ -702,7 +702,6 @@ static int __init ip_vs_persist_init(void)
 	err = register_ip_vs_pe(&ip_vs_persist_pe);
 	if (err)
 		goto err_genl;
-	pr_info("persistence modes (pe %s) registered\n", IPVS_PERSIST_PE_NAME);
 	return 0;
 
 err_genl:

@@ -123,7 +123,7 @@ struct ip_vs_syncookie_net {
 
 static unsigned int ip_vs_syncookie_net_id __read_mostly;
 
-static inline struct ip_vs_syncookie_net *ip_vs_syncookie_pernet(struct net *net)
+static struct ip_vs_syncookie_net *ip_vs_syncookie_pernet(struct net *net)
 {
 	return net_generic(net, ip_vs_syncookie_net_id);
 }
@@ -432,8 +432,8 @@ static void ip_vs_sc_xlate_out(const struct ip_vs_sc_conn *sc,
  */
 static void ip_vs_sc_full_csum(struct sk_buff *skb, int af, unsigned int thoff)
 {
-	unsigned int len = skb->len - thoff;
 	struct tcphdr *th = (struct tcphdr *)(skb->data + thoff);
+	unsigned int len = skb->len - thoff;
 	__wsum csum;
 
 	th->check = 0;
@@ -503,9 +503,9 @@ static void ip_vs_sc_learn(struct ip_vs_syncookie_net *cn,
 			   const struct ip_vs_conn *cp, u16 mss)
 {
 	struct ip_vs_dest *dest = cp->dest;
-	struct ip_vs_service *svc;
 	struct ip_vs_syncookie_svc *cs;
 	struct ip_vs_ext_svc_key key;
+	struct ip_vs_service *svc;
 	struct ip_vs_ext_svc *s;
 
 	if (!dest)
@@ -549,8 +549,8 @@ static void ip_vs_sc_server_synack(struct ip_vs_sc_conn *sc,
 				   struct tcphdr *th)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(sc->net);
-	struct sk_buff_head q;
 	struct ip_vs_sc_opts o;
+	struct sk_buff_head q;
 
 	ip_vs_sc_parse_opts((u8 *)(th + 1), th->doff * 4 - sizeof(*th), &o);
 	sc->server_isn = ntohl(th->seq);
@@ -640,8 +640,8 @@ static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
 			   struct ip_vs_iphdr *ipvsh)
 {
 	struct ip_vs_sc_conn *sc = cp->app_data;
-	struct ip_vs_syncookie_net *cn;
 	unsigned int thoff = ipvsh->len;
+	struct ip_vs_syncookie_net *cn;
 	struct tcphdr *th;
 	int ret = 0;
 
@@ -780,9 +780,9 @@ static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
 				 const struct ip_vs_iphdr *iph,
 				 const struct tcphdr *th, const u8 *rawopts)
 {
+	u32 isn = ntohl(th->seq), cookie, tsval = 0;
 	u8 opts[IP_VS_SC_OPTS_MAX];
 	struct ip_vs_sc_opts o;
-	u32 isn = ntohl(th->seq), cookie, tsval = 0;
 	unsigned int n;
 
 	ip_vs_sc_parse_opts(rawopts, th->doff * 4 - sizeof(*th), &o);
@@ -803,7 +803,6 @@ static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
 		o.has_wscale = 0;
 		o.sack_ok = 0;
 	}
-	o.ecn = 0;
 	if (o.has_ts)
 		tsval = ip_vs_sc_ts_encode(ip_vs_sc_now_ms(), &o);
 	n = ip_vs_sc_put_opts(opts, ip_vs_sc_our_mss(af, cs), o.has_ts, tsval,
@@ -1000,8 +999,8 @@ static void ip_vs_sc_icmp(struct ip_vs_syncookie_net *cn, int af,
 	struct ip_vs_conn_param p;
 	struct ip_vs_sc_conn *sc;
 	struct ip_vs_conn *cp;
-	__be16 _ports[2];
 	const __be16 *ports;
+	__be16 _ports[2];
 	u8 type, _type;
 	const u8 *tp;
 
@@ -1143,9 +1142,9 @@ static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	u8 _opts[MAX_TCP_OPTION_SPACE];
 	struct ip_vs_syncookie_svc *cs;
-	struct tcphdr _th;
 	const struct tcphdr *th;
 	struct ip_vs_iphdr iph;
+	struct tcphdr _th;
 	const u8 *opts;
 	bool engaged;
 
@@ -1196,8 +1195,8 @@ static bool ip_vs_sc_unreach_to(const struct ip_vs_sc_conn *sc,
 				struct sk_buff *skb)
 {
 	unsigned int off;
-	u8 _type;
 	const u8 *type;
+	u8 _type;
 
 	if (sc->af == AF_INET6) {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
@@ -1230,8 +1229,8 @@ static bool ip_vs_sc_is_our_syn(const struct ip_vs_sc_conn *sc,
 				struct sk_buff *skb)
 {
 	unsigned int nhoff, thoff;
-	struct tcphdr _th;
 	const struct tcphdr *th;
+	struct tcphdr _th;
 
 	if (sc->syn != skb || !skb->ipvs_property)
 		return false;

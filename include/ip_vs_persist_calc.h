@@ -95,19 +95,6 @@ static inline int ip_vs_persist_should_rearm(u64 armed, u64 now, u64 timeout)
 	return now >= armed + period || now < armed;
 }
 
-static const char * const ip_vs_persist_mode_names[] = {
-	[IPVS_PERSIST_MODE_RENEW]	= "renew",
-	[IPVS_PERSIST_MODE_ABSOLUTE]	= "absolute",
-	[IPVS_PERSIST_MODE_IDLE]	= "idle",
-};
-
-static inline const char *ip_vs_persist_mode_name(unsigned int mode)
-{
-	if (mode > IPVS_PERSIST_MODE_MAX)
-		return "?";
-	return ip_vs_persist_mode_names[mode];
-}
-
 /* A lifetime cap only makes sense where the affinity can be extended. */
 static inline int ip_vs_persist_max_valid(unsigned int mode, u64 max)
 {

@@ -79,8 +79,7 @@ struct ip_vs_sc_opts {
 	u8	wscale;		/* valid if has_wscale */
 	u8	has_wscale:1,
 		sack_ok:1,
-		has_ts:1,
-		ecn:1;
+		has_ts:1;
 	u32	tsval;
 	u32	tsecr;
 };
@@ -149,13 +148,16 @@ static inline int ip_vs_sc_parse_opts(const u8 *p, unsigned int len,
 	return 0;
 }
 
-/* Our TSval for the SYN-ACK: the clock with the offered options below. */
+/*
+ * Our TSval for the SYN-ACK: the clock with the offered options in its low
+ * bits, bits 0-3 the window scale (0xf: none), bit 4 SACK; bit 5 is clear.
+ * ECN is not remembered: the SYN to the real server never asks for it.
+ */
 static inline u32 ip_vs_sc_ts_encode(u32 now, const struct ip_vs_sc_opts *o)
 {
 	u32 bits = o->has_wscale ? o->wscale : IP_VS_SC_NO_WSCALE;
 
 	bits |= (u32)o->sack_ok << 4;
-	bits |= (u32)o->ecn << 5;
 	return (now & ~IP_VS_SC_TS_OPT_MASK) | bits;
 }
 
@@ -167,7 +169,6 @@ static inline void ip_vs_sc_ts_decode(u32 tsecr, struct ip_vs_sc_opts *o)
 	o->has_wscale = ws != IP_VS_SC_NO_WSCALE;
 	o->wscale = o->has_wscale ? (u8)ws : 0;
 	o->sack_ok = !!(tsecr & (1u << 4));
-	o->ecn = !!(tsecr & (1u << 5));
 }
 
 /*
@@ -197,12 +198,6 @@ static inline u32 ip_vs_sc_update_seq(u32 synack_seq, u32 delta)
 static inline u32 ip_vs_sc_ack_to_server(u32 ack, u32 delta)
 {
 	return ack + delta;
-}
-
-/* seq a before seq b, modulo 2^32 */
-static inline int ip_vs_sc_before(u32 a, u32 b)
-{
-	return (int)(a - b) < 0;
 }
 
 /*

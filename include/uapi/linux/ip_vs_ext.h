@@ -81,9 +81,9 @@
  * ---------------------------------------------
  * Configured by sysctls (net.ipv4.vs.reap_*); GET_INFO replies with
  * IPVS_REAP_ATTR_UTIL (u32, utilisation in per mille: finer than the
- * watermarks), IPVS_REAP_ATTR_LOW/HIGH (u32, percent), and, once the
- * reaper runs, IPVS_REAP_ATTR_STATE (u8, enum ipvs_reap_state) and
- * IPVS_REAP_ATTR_STATS (nested enum ipvs_reap_stats_attr, u64).
+ * watermarks), IPVS_REAP_ATTR_LOW/HIGH (u32, percent),
+ * IPVS_REAP_ATTR_STATE (u8, enum ipvs_reap_state) and IPVS_REAP_ATTR_STATS
+ * (nested enum ipvs_reap_stats_attr, u64).
  *
  * Command numbers are shared; IPVS_SYNCOOKIE_CMD_SET_SECRET exists only in
  * "IPVS_SYNCOOKIE" (the others answer -EOPNOTSUPP).
