@@ -227,6 +227,13 @@ static int ip_vs_reap_interval_handler(struct ctl_table *table, int write,
 	return err;
 }
 
+/* Defaults of the sysctls in every netns, as docs/sysctl.md gives them. */
+#define IP_VS_REAP_DEF_LOW		85	/* percent */
+#define IP_VS_REAP_DEF_HIGH		95	/* percent */
+#define IP_VS_REAP_DEF_INTERVAL		100	/* ms */
+#define IP_VS_REAP_DEF_FLOOR		2	/* seconds */
+#define IP_VS_REAP_DEF_CONN_BUDGET	1048576	/* connections (2^20) */
+
 static int ip_vs_reap_interval_min = 10;
 static int ip_vs_reap_interval_max = 10000;
 static int ip_vs_reap_floor_max = 3600;
@@ -950,11 +957,11 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 	INIT_DELAYED_WORK(&rn->work, ip_vs_reap_work);
 	rn->state = IPVS_REAP_STATE_NORMAL;
 	rn->metric = IP_VS_REAP_METRIC_MEMORY;
-	rn->sysctl_low = 85;
-	rn->sysctl_high = 95;
-	rn->sysctl_interval = 100;
-	rn->sysctl_floor = 2;
-	rn->sysctl_conn_budget = 1 << 20;
+	rn->sysctl_low = IP_VS_REAP_DEF_LOW;
+	rn->sysctl_high = IP_VS_REAP_DEF_HIGH;
+	rn->sysctl_interval = IP_VS_REAP_DEF_INTERVAL;
+	rn->sysctl_floor = IP_VS_REAP_DEF_FLOOR;
+	rn->sysctl_conn_budget = IP_VS_REAP_DEF_CONN_BUDGET;
 	rn->pcpu = alloc_percpu(struct ip_vs_reap_pcpu);
 	if (!rn->pcpu)
 		return -ENOMEM;
