@@ -1377,6 +1377,11 @@ static int ip_vs_sc_stat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/* Defaults of the sysctls in every netns, as docs/sysctl.md gives them. */
+#define IP_VS_SC_DEF_THRESHOLD		1000	/* SYNs per second */
+#define IP_VS_SC_DEF_OFF_DELAY		30	/* seconds */
+#define IP_VS_SC_DEF_SYN_RETRIES	3
+
 static int ip_vs_syncookie_threshold_max = 10000000;
 static int ip_vs_syncookie_off_delay_max = 3600;
 static int ip_vs_syncookie_syn_retries_max = 10;
@@ -1694,10 +1699,10 @@ static int __net_init ip_vs_syncookie_net_init(struct net *net)
 	ip_vs_ext_svc_table_init(&cn->svcs);
 	/* Random per boot unless an administrator shares one. */
 	get_random_bytes(&cn->secret, sizeof(cn->secret));
-	cn->sysctl_threshold = 1000;
-	cn->sysctl_off_delay = 30;
-	cn->sysctl_syn_retries = 3;
-	cn->sysctl_invalid_rst = 0;
+	cn->sysctl_threshold = IP_VS_SC_DEF_THRESHOLD;
+	cn->sysctl_off_delay = IP_VS_SC_DEF_OFF_DELAY;
+	cn->sysctl_syn_retries = IP_VS_SC_DEF_SYN_RETRIES;
+	cn->sysctl_invalid_rst = 0;	/* invalid ACKs are dropped silently */
 	cn->stats = alloc_percpu(struct ip_vs_sc_cpu_stats);
 	if (!cn->stats)
 		goto err;
