@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make check-debug: the VM suite on the lab's debug kernel (KASAN, UBSAN,
-# kmemleak, lockdep, PROVE_RCU; tools/lab/debug-kernel.sh builds it once, about
-# 17 minutes here), with panic_on_warn=1: any report fails the run, and
-# kmemleak is scanned at the end of each test file.
+# kmemleak, lockdep, PROVE_RCU; tools/lab/debug-kernel.sh builds it once, in
+# a quarter of an hour or more), with panic_on_warn=1: any report fails the
+# run, and kmemleak is scanned at the end of each test file.
 #   tests/check-debug.sh [TEST.sh...]     (default: all of tests/run-vm.sh)
 set -eu
 cd "$(dirname "$0")/.."

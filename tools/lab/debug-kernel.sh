@@ -20,7 +20,7 @@ if [ -f "$out/.done" ]; then
 fi
 rm -rf "$out"
 mkdir -p "$out"
-echo "debug-kernel: building linux-source $srcver with $(basename "$FRAG") in $out (about 17 min on 2 cores)" >&2
+echo "debug-kernel: building linux-source $srcver with $(basename "$FRAG") in $out (a quarter of an hour or more)" >&2
 tar -xJf "$TARBALL" -C "$out"
 mv "$out"/linux-source-6.1 "$out/build"
 cd "$out/build"
