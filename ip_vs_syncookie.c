@@ -91,17 +91,36 @@ struct ip_vs_sc_cpu_stats {
 	unsigned int	c[SC_NSTATS];
 };
 
+/*
+ * A service's counters and its SYNs of the auto window, per CPU: a SYN
+ * flood spread over the queues of a NIC must not bounce one cache line
+ * between CPUs.  Counters wrap at 2^32 per CPU on 32-bit kernels, as the
+ * /proc/net/stat ones do.
+ */
+struct ip_vs_sc_svc_cpu {
+	unsigned long		cnt[IPVS_SYNCOOKIE_STATS_PAD];
+	unsigned long		win_start;	/* window these SYNs belong to */
+	unsigned int		win_syns;	/* not yet added to the shared count */
+};
+
+/*
+ * SYNs a CPU counts before adding them to the service's window: engaging
+ * is late by at most this many SYNs per CPU, and the shared count is
+ * written once per this many.
+ */
+#define IP_VS_SC_WIN_BATCH	16
+
 struct ip_vs_syncookie_svc {
 	struct ip_vs_ext_svc	base;	/* must be first: freed through it */
 	u8			mode;
 	u16			rs_mss;	/* latest real server's MSS; 0: none */
 	/* jiffies until which no timestamps are offered (a server has none) */
 	unsigned long		rs_no_ts_until;
-	/* auto mode: SYNs in the current one-second window */
+	/* auto mode: the one-second window, and the SYNs CPUs added to it */
 	unsigned long		win_start;
 	atomic_t		win_syns;
 	unsigned long		engaged_until;
-	atomic64_t		cnt[IPVS_SYNCOOKIE_STATS_MAX + 1];
+	struct ip_vs_sc_svc_cpu __percpu *pcpu;
 };
 
 struct ip_vs_syncookie_net {
@@ -135,7 +154,7 @@ static void ip_vs_sc_stat(struct ip_vs_syncookie_net *cn, int what)
 
 static void ip_vs_sc_svc_count(struct ip_vs_syncookie_svc *cs, int what)
 {
-	atomic64_inc(&cs->cnt[what]);
+	this_cpu_inc(cs->pcpu->cnt[what]);
 }
 
 /*
@@ -749,17 +768,38 @@ static struct ip_vs_app ip_vs_sc_app = {
 static bool ip_vs_sc_engaged(struct ip_vs_syncookie_net *cn,
 			     struct ip_vs_syncookie_svc *cs, bool count)
 {
-	unsigned long now = jiffies;
+	unsigned long now = jiffies, start, until;
+	struct ip_vs_sc_svc_cpu *c;
+	unsigned int n;
 
-	if (count) {
-		if (time_after_eq(now, READ_ONCE(cs->win_start) + HZ)) {
-			WRITE_ONCE(cs->win_start, now);
+	if (!count)
+		return time_before(now, READ_ONCE(cs->engaged_until));
+	start = READ_ONCE(cs->win_start);
+	if (time_after_eq(now, start + HZ)) {
+		/* the first CPU to see the window over starts the next */
+		if (cmpxchg(&cs->win_start, start, now) == start)
 			atomic_set(&cs->win_syns, 0);
-		}
-		if (atomic_inc_return(&cs->win_syns) >
-		    READ_ONCE(cn->sysctl_threshold))
-			WRITE_ONCE(cs->engaged_until,
-				   now + READ_ONCE(cn->sysctl_off_delay) * HZ);
+		start = READ_ONCE(cs->win_start);
+	}
+	/* preemptible when reinjected from NFQUEUE: a lost count is harmless */
+	c = get_cpu_ptr(cs->pcpu);
+	if (c->win_start != start) {
+		c->win_start = start;
+		c->win_syns = 0;
+	}
+	n = ++c->win_syns;
+	if (n == IP_VS_SC_WIN_BATCH)
+		c->win_syns = 0;
+	put_cpu_ptr(cs->pcpu);
+	if (n == IP_VS_SC_WIN_BATCH)
+		n = atomic_add_return(n, &cs->win_syns);
+	else
+		n += atomic_read(&cs->win_syns);
+	if (n > READ_ONCE(cn->sysctl_threshold)) {
+		/* written once per jiffy at most, not once per SYN */
+		until = now + READ_ONCE(cn->sysctl_off_delay) * HZ;
+		if (READ_ONCE(cs->engaged_until) != until)
+			WRITE_ONCE(cs->engaged_until, until);
 	}
 	return time_before(now, READ_ONCE(cs->engaged_until));
 }
@@ -1449,8 +1489,12 @@ static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++) {
-		if (nla_put_u64_64bit(skb, i, atomic64_read(&cs->cnt[i]),
-				      IPVS_SYNCOOKIE_STATS_PAD)) {
+		u64 sum = 0;
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(cs->pcpu, cpu)->cnt[i];
+		if (nla_put_u64_64bit(skb, i, sum, IPVS_SYNCOOKIE_STATS_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -1529,6 +1573,41 @@ static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
 	return 0;
 }
 
+/* After a grace period: no packet counts on it any more. */
+static void ip_vs_sc_svc_destroy(struct ip_vs_ext_svc *s)
+{
+	struct ip_vs_syncookie_svc *cs =
+		container_of(s, struct ip_vs_syncookie_svc, base);
+
+	free_percpu(cs->pcpu);
+	kfree(cs);
+}
+
+static struct ip_vs_syncookie_svc *
+ip_vs_sc_svc_alloc(const struct ip_vs_ext_svc_key *key, u8 mode)
+{
+	struct ip_vs_syncookie_svc *cs;
+
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
+	if (!cs)
+		goto err_cs;
+	cs->pcpu = alloc_percpu_gfp(struct ip_vs_sc_svc_cpu, GFP_KERNEL_ACCOUNT);
+	if (!cs->pcpu)
+		goto err_pcpu;
+	cs->base.key = *key;
+	cs->base.destroy = ip_vs_sc_svc_destroy;
+	cs->mode = mode;
+	cs->win_start = jiffies;
+	cs->engaged_until = jiffies;
+	cs->rs_no_ts_until = jiffies;
+	return cs;
+
+err_pcpu:
+	kfree(cs);
+err_cs:
+	return NULL;
+}
+
 static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
@@ -1577,16 +1656,11 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 	err = ip_vs_ext_nl_check_room(&cn->svcs, info);
 	if (err)
 		goto out;
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
+	cs = ip_vs_sc_svc_alloc(&key, mode);
 	if (!cs) {
 		err = -ENOMEM;
 		goto out;
 	}
-	cs->base.key = key;
-	cs->mode = mode;
-	cs->win_start = jiffies;
-	cs->engaged_until = jiffies;
-	cs->rs_no_ts_until = jiffies;
 	ip_vs_ext_svc_insert(&cn->svcs, &cs->base);
 out:
 	mutex_unlock(&cn->svcs.lock);
@@ -1796,7 +1870,7 @@ static void __exit ip_vs_syncookie_exit(void)
 		if (sc)
 			ip_vs_sc_conn_put(sc);
 	}
-	/* Settings are freed with kfree_rcu. */
+	/* settings are freed by RCU callbacks of this module */
 	rcu_barrier();
 }
 

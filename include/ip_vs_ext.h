@@ -41,6 +41,8 @@ struct ip_vs_ext_svc {
 	struct hlist_node	node;
 	struct rcu_head		rcu;
 	struct ip_vs_ext_svc_key key;
+	/* frees an entry with memory of its own (per-CPU); NULL: kfree */
+	void			(*destroy)(struct ip_vs_ext_svc *s);
 };
 
 #define IP_VS_EXT_SVC_BITS	8
@@ -168,9 +170,17 @@ static inline void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
 	t->gen++;
 }
 
+static inline void ip_vs_ext_svc_destroy_rcu(struct rcu_head *head)
+{
+	struct ip_vs_ext_svc *s = container_of(head, struct ip_vs_ext_svc, rcu);
+
+	s->destroy(s);
+}
+
 /*
  * Caller holds t->lock.  The entry must start with its struct ip_vs_ext_svc
- * so that kfree_rcu() of the member frees the whole entry.
+ * so that kfree_rcu() of the member frees the whole entry.  A module whose
+ * entries have a destroy callback waits for it with rcu_barrier() on exit.
  */
 static inline void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
 					struct ip_vs_ext_svc *s)
@@ -178,7 +188,10 @@ static inline void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
 	hash_del_rcu(&s->node);
 	WRITE_ONCE(t->count, t->count - 1);
 	t->gen++;
-	kfree_rcu(s, rcu);
+	if (s->destroy)
+		call_rcu(&s->rcu, ip_vs_ext_svc_destroy_rcu);
+	else
+		kfree_rcu(s, rcu);
 }
 
 static inline void ip_vs_ext_svc_flush(struct ip_vs_ext_svc_table *t)
