@@ -49,7 +49,7 @@ wait "${pids[@]}"
 printf '%-10s' "t(s)" renew absolute idle
 echo
 paste /tmp/demo-renew /tmp/demo-absolute /tmp/demo-idle |
-	awk '{ sub("t=", "", $1); printf "%-10s%-10s%-10s%-10s\n", $1, $2, $4, $6 }'
+	awk '{ sub("t=", "", $1); printf "%-10s%-10s%-10s%-10s\n", $1, $2, $5, $8 }'
 echo "absolute re-schedules the client every $T s however busy it is;"
 echo "renew and idle keep it while it keeps coming back."
 ipvs -Ln --stats | grep -A3 -E ':200[123] '

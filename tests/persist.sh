@@ -33,24 +33,44 @@ service() {
 # probe ARGS...: "t=<s> <server>" lines from the client.
 probe() { c $TOOL probe "$@"; }
 
-# switch_time LINES: time of the first probe that reached another server
-# than the first one did ("none" if all reached the same).
-switch_time() {
-	awk 'NR == 1 { first = $2 } $2 != first { sub("t=", "", $1); print $1; found = 1; exit }
-	     END { if (!found) print "none" }' <<<"$1"
-}
-
-# within T_SWITCH LOW HIGH
-within() {
-	[ "$1" != none ] && awk -v t="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(t >= lo && t <= hi) }'
-}
+# The verdicts below are made on the times the probes report: a probe that a
+# busy machine delays only widens the interval known to hold the event, it
+# cannot turn a right answer into a failure.
 
 servers_seen() { awk '{ print $2 }' <<<"$1" | sort -u | wc -l; }
+
+# switches LINES: how often consecutive probes reached different servers
+switches() { awk 'NR > 1 && $2 != prev { n++ } { prev = $2 } END { print n + 0 }' <<<"$1"; }
+
+# last_probe LINES: time of the last probe
+last_probe() { awk '{ sub("t=", "", $1); t = $1 } END { print t }' <<<"$1"; }
+
+# ends_within LINES LOW HIGH: the affinity to the first server ended between
+# LOW and HIGH s: the first probe to reach another server came at LOW or
+# later, and the last one before it, still on the first server, at HIGH or
+# earlier.
+ends_within() {
+	awk -v lo="$2" -v hi="$3" '{ sub("t=", "", $1) } NR == 1 { first = $2 }
+		!sw && $2 == first { last = $1 } !sw && $2 != first { sw = 1; at = $1 }
+		END { exit !(sw && at >= lo && last <= hi) }' <<<"$1"
+}
+
+# kept_while_every LINES GAP: every probe reached the first server, as long
+# as each came less than GAP s after the one before (a longer pause, which
+# only a stalled machine makes, may end a renewed affinity: no verdict after)
+kept_while_every() {
+	awk -v gap="$2" '{ sub("t=", "", $1) } NR == 1 { first = $2 }
+		NR > 1 && $1 - prev >= gap { exit } { prev = $1 } $2 != first { bad = 1; exit }
+		END { exit bad }' <<<"$1"
+}
 
 # Expiry (seconds left) of the first template of the director.
 template_expiry() {
 	template_lines | awk '{ print $9 }' | head -1
 }
+
+# The template's timer is well past T: IPVS's 60 s for a template in use.
+long_template() { [ "$(template_expiry)" -gt $((T + 5)) ] 2>/dev/null; }
 
 # No connection of the current service ($PORT) is left.
 no_connections() {
@@ -67,7 +87,7 @@ renew_keeps_then_ends() {
 	service -t $VIP --persist-mode renew || return 1
 	# reconnecting every T/2 keeps the real server for 3T
 	out=$(probe $VIP $PORT --every $((T / 2)) --count 7)
-	assert_eq "servers while reconnecting every T/2" 1 "$(servers_seen "$out")" || return 1
+	kept_while_every "$out" $((T - 1)) || fail "server changed while reconnecting every T/2: $out" || return 1
 	local first
 	first=$(awk 'NR == 1 { print $2 }' <<<"$out")
 	# silence: IPVS keeps the template (60 s) while the RST-closed
@@ -81,35 +101,57 @@ renew_keeps_then_ends() {
 }
 
 absolute_ends_at_t() {
-	local out ts
+	local out n sw
 	service -t $VIP --persist-mode absolute || return 1
 	out=$(probe $VIP $PORT --every 0.5 --count $((4 * T)))
-	ts=$(switch_time "$out")
-	within "$ts" $((T - 1)) $((T + 1)) || fail "absolute affinity ended at $ts s, want $T +- 1: $out" || return 1
-	# the first template still exists (its connections linger), a second one was made
-	assert_eq "templates" 2 "$(count_templates)" || return 1
-	assert_eq "one switch only" 2 "$(servers_seen "$out")"
+	ends_within "$out" $((T - 1)) $((T + 1)) || fail "absolute affinity did not end at $T +- 1 s: $out" || return 1
+	# one template per server in turn (rr), the first kept while its
+	# connections linger
+	n=$(count_templates)
+	sw=$(switches "$out")
+	[ "$n" -ge 1 ] && [ "$n" -le $((sw + 1)) ] || fail "$n templates for $sw switches: $out" || return 1
+	# one switch only, unless a stalled machine probed 2T after the first
+	if awk -v t="$(last_probe "$out")" -v T=$T 'BEGIN { exit !(t < 2 * T - 0.5) }'; then
+		assert_eq "switches" 1 "$sw" || return 1
+	fi
 }
 
 idle_trickle_keeps_silence_ends() {
-	local out first pid name
+	local out first pid last at
 	service -t $VIP --persist-mode idle || return 1
 	ip netns exec client $TOOL hold $VIP $PORT --trickle $((3 * T)) --silent 60 >"$LAB_TMP/hold" &
 	pid=$!
 	wait_for 60 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
 	first=$(head -1 "$LAB_TMP/hold")
-	sleep $((3 * T))
-	# only the trickle kept it: 3T after the first connection
+	# 2T into the trickle, which goes on for another T: only it kept the
+	# affinity (the connection itself is older than T)
+	sleep $((2 * T))
 	out=$(probe $VIP $PORT --every 1 --count 1)
-	assert_eq "server after 3T of trickle" "$first" "$(awk '{ print $2 }' <<<"$out")" || return 1
-	# trickle stopped, connection open but silent: ends T after the last packet
-	sleep $((T - 2))
-	out=$(probe $VIP $PORT --every 1 --count 1)
-	assert_eq "server T-1.x s after the last packet" "$first" "$(awk '{ print $2 }' <<<"$out")" || return 1
-	sleep $((T + 1))
-	out=$(probe $VIP $PORT --every 1 --count 1)
-	[ "$(awk '{ print $2 }' <<<"$out")" != "$first" ] ||
-		fail "idle affinity outlived T+1 s of silence" || return 1
+	wait_for 60 grep -q '^silent ' "$LAB_TMP/hold" || fail "the trickle did not end" || return 1
+	last=$(awk '/^silent / { print $2 }' "$LAB_TMP/hold")
+	# the template is re-armed once a second at most: it holds until T-1 s
+	# after the last byte at least
+	at=$(awk '{ print $3 }' <<<"$out")
+	if awk -v at="$at" -v l="$last" -v t=$T 'BEGIN { exit !(at < l + t - 1) }'; then
+		assert_eq "server 2T into the trickle" "$first" "$(awk '{ print $2 }' <<<"$out")" || return 1
+	else
+		log "  the probe into the trickle came after it had ended: no verdict on it"
+	fi
+	# connection open but silent: still there T-2 s after the last byte ...
+	out=$(probe $VIP $PORT --every 1 --count 1 --at "$(awk -v l="$last" -v t=$T 'BEGIN { print l + t - 2 }')")
+	at=$(awk '{ print $3 }' <<<"$out")
+	if awk -v at="$at" -v l="$last" -v t=$T 'BEGIN { exit !(at < l + t - 1) }'; then
+		assert_eq "server T-2 s after the last byte" "$first" "$(awk '{ print $2 }' <<<"$out")" || return 1
+	else
+		log "  the probe T-2 s after the last byte came $(awk -v at="$at" -v l="$last" 'BEGIN { print at - l }') s after it"
+	fi
+	# ... and gone T+1 s after the last packet, the probe's included (unless
+	# a late probe above found it gone already)
+	if [ "$(awk '{ print $2 }' <<<"$out")" = "$first" ]; then
+		out=$(probe $VIP $PORT --every 1 --count 1 --at "$(awk -v a="$at" -v t=$T 'BEGIN { print a + t + 1 }')")
+		[ "$(awk '{ print $2 }' <<<"$out")" != "$first" ] ||
+			fail "idle affinity outlived T+1 s of silence" || return 1
+	fi
 	kill $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	true
@@ -118,11 +160,10 @@ idle_trickle_keeps_silence_ends() {
 # max_caps MODE: a client reconnecting every 0.5 s loses its affinity at the
 # 6 s cap, whatever the mode would otherwise do.
 max_caps() {
-	local out ts
+	local out
 	service -t $VIP --persist-mode "$1" --persist-max 6 || return 1
 	out=$(probe $VIP $PORT --every 0.5 --count 18)
-	ts=$(switch_time "$out")
-	within "$ts" 5 7 || fail "$1 with max 6 ended at $ts s: $out"
+	ends_within "$out" 5 7 || fail "$1 with max 6 did not end at 6 +- 1 s: $out"
 }
 
 max_caps_renew() { max_caps renew; }
@@ -136,9 +177,9 @@ sixty_second_shrink_fixed() {
 	ip netns exec client $TOOL hold $VIP $PORT --silent 30 >"$LAB_TMP/hold" &
 	pid=$!
 	wait_for 60 test -s "$LAB_TMP/hold" || fail "hold connection failed" || return 1
-	sleep $((T + 1))
-	exp=$(template_expiry)
-	[ "${exp:-0}" -gt $((T + 5)) ] || fail "template timer after T with an open connection: $exp s" || return 1
+	# at T the template's timer fires (late on a busy machine) and finds
+	# the connection: IPVS re-arms it for 60 s
+	wait_for 60 long_template || fail "template timer after T with an open connection: $(template_expiry) s" || return 1
 	probe $VIP $PORT --every 1 --count 1 >/dev/null
 	exp=$(template_expiry)
 	[ "${exp:-99}" -le $T ] || fail "new connection re-armed the template to $exp s, want <= $T" || return 1
@@ -148,30 +189,27 @@ sixty_second_shrink_fixed() {
 }
 
 udp_absolute() {
-	local out ts
+	local out
 	service -u $VIP --persist-mode absolute || return 1
 	out=$(probe $VIP $PORT --udp --every 0.5 --count $((4 * T)))
-	ts=$(switch_time "$out")
-	within "$ts" $((T - 1)) $((T + 1)) || fail "UDP absolute ended at $ts s: $out"
+	ends_within "$out" $((T - 1)) $((T + 1)) || fail "UDP absolute did not end at $T +- 1 s: $out"
 }
 
 fwmark_absolute() {
-	local out ts
+	local out
 	service -f 7 --persist-mode absolute || return 1
 	# a firewall-mark service keeps the client's destination port
 	d iptables -t mangle -A PREROUTING -d $VIP -p tcp --dport 80 -j MARK --set-mark 7 || return 1
 	out=$(probe $VIP 80 --every 0.5 --count $((4 * T)))
 	d iptables -t mangle -F PREROUTING
-	ts=$(switch_time "$out")
-	within "$ts" $((T - 1)) $((T + 1)) || fail "fwmark absolute ended at $ts s: $out"
+	ends_within "$out" $((T - 1)) $((T + 1)) || fail "fwmark absolute did not end at $T +- 1 s: $out"
 }
 
 ipv6_absolute() {
-	local out ts
+	local out
 	service -t "[$VIP6]" --persist-mode absolute || return 1
 	out=$(probe $VIP6 $PORT --every 0.5 --count $((4 * T)))
-	ts=$(switch_time "$out")
-	within "$ts" $((T - 1)) $((T + 1)) || fail "IPv6 absolute ended at $ts s: $out"
+	ends_within "$out" $((T - 1)) $((T + 1)) || fail "IPv6 absolute did not end at $T +- 1 s: $out"
 }
 
 # -M: a second client of the same /24 shares the first one's affinity.
@@ -238,7 +276,7 @@ unload_under_traffic() {
 # real servers hold the VIP on lo and answer the client through the
 # director's forwarding path (same-host DR needs accept_local there).
 dr_absolute() {
-	local out ts rs
+	local out rs
 	for rs in rs1 rs2; do
 		ip -n $rs addr add $VIP/32 dev lo
 		ip netns exec $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
@@ -252,8 +290,7 @@ dr_absolute() {
 	out=$(probe $VIP 80 --every 0.5 --count $((4 * T)))
 	ipvs -C
 	for rs in rs1 rs2; do ip -n $rs addr del $VIP/32 dev lo; done
-	ts=$(switch_time "$out")
-	within "$ts" $((T - 1)) $((T + 1)) || fail "DR absolute ended at $ts s: $out"
+	ends_within "$out" $((T - 1)) $((T + 1)) || fail "DR absolute did not end at $T +- 1 s: $out"
 }
 
 # Sync daemon failover: a backup director (its own netns, on both bridges)
@@ -263,7 +300,7 @@ dr_absolute() {
 #   client --brc-- director (master, 192.0.2.1)  --brs-- rs1, rs2
 #              \-- backup   (192.0.2.5, VIP on lo) --/   (198.51.100.5)
 sync_failover() {
-	local t=8 port master_rs other_rs start out
+	local t=20 port master_rs other_rs start out
 	add_ns backup
 	ip link add b-c netns backup type veth peer name v-bc netns director
 	ip link add b-s netns backup type veth peer name v-bs netns director
@@ -302,8 +339,14 @@ sync_failover() {
 	# failover: client and real servers now use the backup
 	ip -n client route add $VIP/32 via 192.0.2.5
 	for rs in rs1 rs2; do ip -n $rs route replace default via 198.51.100.5; done
-	out=$(c $TOOL who $VIP $port)
-	assert_eq "backup, synced template (age < $t s)" "$master_rs" "$out" || return 1
+	# made on the backup well before the template's end (a busy machine
+	# may take long to sync it: then there is no verdict on this one)
+	if awk -v s="$start" -v now="$(date +%s.%N)" -v t=$t 'BEGIN { exit !(now < s + t - 6) }'; then
+		out=$(c $TOOL who $VIP $port)
+		assert_eq "backup, synced template (age < $t s)" "$master_rs" "$out" || return 1
+	else
+		log "  the template reached the backup $t s or more after its creation: no verdict on its use"
+	fi
 	# absolute: ends $t s after the master created it
 	sleep "$(awk -v s="$start" -v now="$(date +%s.%N)" -v t=$t 'BEGIN { d = s + t + 1 - now; print (d > 0 ? d : 0) }')"
 	out=$(c $TOOL who $VIP $port)

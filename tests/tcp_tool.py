@@ -4,13 +4,16 @@
 
 serve --name rs1 [--port 80]       TCP and UDP server (IPv4 and IPv6)
 who HOST PORT [--udp] [--src A]    print the name of the server reached
-probe HOST PORT --every S --count N
-                                   one short connection every S seconds;
-                                   prints "t=<seconds> <name>" lines
+probe HOST PORT --every S --count N [--at M]
+                                   one short connection every S seconds
+                                   (the first at CLOCK_MONOTONIC M); prints
+                                   "t=<seconds> <name> <monotonic>" lines
 hold HOST PORT --trickle S --silent S
                                    one connection: a byte every second for
                                    the first S seconds, then silent; prints
-                                   the server name at once, "done" at the end
+                                   the server name at once, "silent <M>"
+                                   (monotonic time of the last byte) when
+                                   the trickle ends, "done" at the end
 xfer HOST PORT --get N | --put N   byte-exact transfer, checked by sha256
      [--dstopts]                   (IPv6: every segment with a destination
                                    options header)
@@ -143,17 +146,18 @@ def who(args):
 
 
 def probe(args):
-    start = time.monotonic()
+    # --at: the first probe at that CLOCK_MONOTONIC time (as hold prints it)
+    start = args.at or time.monotonic()
     for i in range(args.count):
         delay = start + i * args.every - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        t = time.monotonic() - start
+        now = time.monotonic()
         try:
             name = who_once(args.host, args.port, args.udp, args.src)
         except OSError as e:
             name = "error:" + type(e).__name__
-        print("t=%.2f %s" % (t, name), flush=True)
+        print("t=%.2f %s %.3f" % (now - start, name, now), flush=True)
 
 
 def hold(args):
@@ -162,9 +166,13 @@ def hold(args):
     signal.signal(signal.SIGTERM, lambda *_: (close_rst(s), sys.exit(0)))
     print(readline(s), flush=True)
     end = time.monotonic() + args.trickle
+    last = None
     while time.monotonic() < end:
         s.sendall(b".")
+        last = time.monotonic()
         time.sleep(1)
+    if last is not None:
+        print("silent %.3f" % last, flush=True)
     time.sleep(args.silent)
     print("done", flush=True)
     close_rst(s)
@@ -205,6 +213,7 @@ def main():
         if cmd == "probe":
             cp.add_argument("--every", type=float, required=True)
             cp.add_argument("--count", type=int, required=True)
+            cp.add_argument("--at", type=float, default=0)
         if cmd == "hold":
             cp.add_argument("--trickle", type=float, default=0)
             cp.add_argument("--silent", type=float, default=0)
