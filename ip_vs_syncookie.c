@@ -926,6 +926,52 @@ static int ip_vs_sc_ack_cookie(struct ip_vs_syncookie_net *cn, int af,
 }
 
 /* An ACK without a connection: a cookie, or nothing of ours. */
+/*
+ * The relay state of a connection whose cookie validated: the client's
+ * ISN, and the MSS and options its SYN offered, as the cookie and the
+ * timestamp echoed in @th carry them.
+ */
+static struct ip_vs_sc_conn *
+ip_vs_sc_conn_new(struct ip_vs_syncookie_net *cn, int af,
+		  const struct ip_vs_iphdr *iph, const struct tcphdr *th,
+		  const u8 *rawopts, u32 isn, int mss_idx)
+{
+	struct ip_vs_sc_conn *sc;
+	struct ip_vs_sc_opts o;
+
+	sc = kzalloc(sizeof(*sc), GFP_ATOMIC);
+	if (!sc)
+		return NULL;
+	spin_lock_init(&sc->lock);
+	refcount_set(&sc->refcnt, 1);
+	timer_setup(&sc->timer, ip_vs_sc_timer, 0);
+	skb_queue_head_init(&sc->held);
+	sc->net = cn->net;
+	sc->af = af;
+	ip_vs_addr_copy(af, &sc->caddr, &iph->saddr);
+	ip_vs_addr_copy(af, &sc->vaddr, &iph->daddr);
+	sc->cport = th->source;
+	sc->vport = th->dest;
+	sc->state = IP_VS_SC_WAIT;
+	sc->client_isn = isn;
+	sc->cookie_isn = ntohl(th->ack_seq) - 1;
+	sc->client_mss = ip_vs_sc_mss_table[mss_idx];
+	sc->client_win = ntohs(th->window);
+	ip_vs_sc_parse_opts(rawopts, th->doff * 4 - sizeof(*th), &o);
+	if (o.has_ts) {
+		struct ip_vs_sc_opts from_ts;
+
+		ip_vs_sc_ts_decode(o.tsecr, &from_ts);
+		sc->ts_on = 1;
+		sc->client_tsval = o.tsval;
+		sc->our_tsval = o.tsecr;
+		sc->ws_on = from_ts.has_wscale;
+		sc->client_ws = from_ts.wscale;
+		sc->sack_on = from_ts.sack_ok;
+	}
+	return sc;
+}
+
 static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 				 struct ip_vs_syncookie_svc *cs, int af,
 				 struct sk_buff *skb,
@@ -936,7 +982,6 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	u32 seq = ntohl(th->seq), ack = ntohl(th->ack_seq), isn = seq - 1;
 	unsigned int thoff = iph->len, hl = th->doff * 4;
 	struct ip_vs_sc_conn *sc;
-	struct ip_vs_sc_opts o;
 	int idx;
 
 	idx = ip_vs_sc_ack_cookie(cn, af, iph, th, isn, ack);
@@ -980,36 +1025,9 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	ip_vs_sc_stat(cn, SC_COOKIES_VALID);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_VALID);
 
-	sc = kzalloc(sizeof(*sc), GFP_ATOMIC);
+	sc = ip_vs_sc_conn_new(cn, af, iph, th, rawopts, isn, idx);
 	if (!sc)
 		return NF_DROP;
-	spin_lock_init(&sc->lock);
-	refcount_set(&sc->refcnt, 1);
-	timer_setup(&sc->timer, ip_vs_sc_timer, 0);
-	skb_queue_head_init(&sc->held);
-	sc->net = cn->net;
-	sc->af = af;
-	ip_vs_addr_copy(af, &sc->caddr, &iph->saddr);
-	ip_vs_addr_copy(af, &sc->vaddr, &iph->daddr);
-	sc->cport = th->source;
-	sc->vport = th->dest;
-	sc->state = IP_VS_SC_WAIT;
-	sc->client_isn = isn;
-	sc->cookie_isn = ack - 1;
-	sc->client_mss = ip_vs_sc_mss_table[idx];
-	sc->client_win = ntohs(th->window);
-	ip_vs_sc_parse_opts(rawopts, hl - sizeof(*th), &o);
-	if (o.has_ts) {
-		struct ip_vs_sc_opts from_ts;
-
-		ip_vs_sc_ts_decode(o.tsecr, &from_ts);
-		sc->ts_on = 1;
-		sc->client_tsval = o.tsval;
-		sc->our_tsval = o.tsecr;
-		sc->ws_on = from_ts.has_wscale;
-		sc->client_ws = from_ts.wscale;
-		sc->sack_on = from_ts.sack_ok;
-	}
 	/* data with the third ACK waits for the server, like later data */
 	if (skb->len > thoff + hl && !skb_is_gso(skb))
 		ip_vs_sc_hold(cn, sc, skb, thoff);
