@@ -22,7 +22,9 @@
 #define KMSG_COMPONENT "IPVS"
 #define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
 
+#include <linux/hash.h>
 #include <linux/icmp.h>
+#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -192,6 +194,7 @@ struct ip_vs_sc_conn {
 	u16			af;
 	u8			state;
 	u8			retries;
+	bool			opened;		/* IPVS made a connection of it */
 	u16			client_mss;
 	u16			client_win;	/* window field of the client's ACK */
 	u8			client_ws;	/* valid if ws_on */
@@ -218,9 +221,87 @@ struct ip_vs_sc_conn {
  */
 static DEFINE_PER_CPU(struct ip_vs_sc_conn *, ip_vs_sc_pending);
 
+/*
+ * Flows whose cookie validated within the last second.  A client whose
+ * SYN was sent again answers both SYN-ACKs, and its two ACKs may be
+ * validated on two CPUs at once (a busy host stalls one of them for long):
+ * both would miss IPVS's lookup and make two connections, relayed to two
+ * real servers, for one client flow.  The first claims the flow here; the
+ * other goes to the connection if there is one by then, or is dropped as
+ * lost.  A claim ends when its relay state goes without a connection, or
+ * after a second; a slot another flow holds is left alone (that flow is
+ * then opened unclaimed).
+ */
+#define IP_VS_SC_CLAIM_BITS	12
+#define IP_VS_SC_CLAIM_TTL	HZ
+
+struct ip_vs_sc_claim_slot {
+	u64		key;	/* 0: none */
+	unsigned long	stamp;	/* jiffies */
+};
+
+static struct ip_vs_sc_claim_slot ip_vs_sc_claims[1 << IP_VS_SC_CLAIM_BITS];
+static DEFINE_SPINLOCK(ip_vs_sc_claims_lock);
+
+static u64 ip_vs_sc_flow_key(const struct ip_vs_sc_conn *sc)
+{
+	struct {
+		union nf_inet_addr	c, v;
+		const struct net	*net;
+		__be16			cport, vport;
+		u32			af;
+	} k;
+
+	memset(&k, 0, sizeof(k));
+	ip_vs_addr_copy(sc->af, &k.c, &sc->caddr);
+	ip_vs_addr_copy(sc->af, &k.v, &sc->vaddr);
+	k.net = sc->net;
+	k.cport = sc->cport;
+	k.vport = sc->vport;
+	k.af = sc->af;
+	return ((u64)jhash(&k, sizeof(k), 0) << 32 | jhash(&k, sizeof(k), 1)) | 1;
+}
+
+static struct ip_vs_sc_claim_slot *ip_vs_sc_claim_slot(u64 key)
+{
+	return &ip_vs_sc_claims[hash_64(key, IP_VS_SC_CLAIM_BITS)];
+}
+
+static int ip_vs_sc_claim_flow(const struct ip_vs_sc_conn *sc)
+{
+	u64 key = ip_vs_sc_flow_key(sc);
+	struct ip_vs_sc_claim_slot *slot = ip_vs_sc_claim_slot(key);
+	unsigned long now = jiffies;
+	int ret;
+
+	spin_lock_bh(&ip_vs_sc_claims_lock);
+	ret = ip_vs_sc_claim(slot->key, slot->stamp, key, now,
+			     IP_VS_SC_CLAIM_TTL);
+	if (ret == IP_VS_SC_CLAIMED) {
+		slot->key = key;
+		slot->stamp = now;
+	}
+	spin_unlock_bh(&ip_vs_sc_claims_lock);
+	return ret;
+}
+
+static void ip_vs_sc_unclaim_flow(const struct ip_vs_sc_conn *sc)
+{
+	u64 key = ip_vs_sc_flow_key(sc);
+	struct ip_vs_sc_claim_slot *slot = ip_vs_sc_claim_slot(key);
+
+	spin_lock_bh(&ip_vs_sc_claims_lock);
+	if (slot->key == key)
+		slot->key = 0;
+	spin_unlock_bh(&ip_vs_sc_claims_lock);
+}
+
 static void ip_vs_sc_conn_put(struct ip_vs_sc_conn *sc)
 {
 	if (refcount_dec_and_test(&sc->refcnt)) {
+		/* never a connection: its client may try again at once */
+		if (!sc->opened)
+			ip_vs_sc_unclaim_flow(sc);
 		skb_queue_purge(&sc->held);
 		kfree(sc);
 	}
@@ -729,6 +810,7 @@ static int ip_vs_sc_init_conn(struct ip_vs_app *app, struct ip_vs_conn *cp)
 	this_cpu_write(ip_vs_sc_pending, NULL);
 	sc->syn = NULL;
 	sc->cp = cp;
+	sc->opened = true;
 	cp->app_data = sc;
 	/* the pending reference becomes the connection's; one for the timer */
 	refcount_inc(&sc->refcnt);
@@ -1028,6 +1110,20 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	sc = ip_vs_sc_conn_new(cn, af, iph, th, rawopts, isn, idx);
 	if (!sc)
 		return NF_DROP;
+	if (ip_vs_sc_claim_flow(sc) == IP_VS_SC_CLAIM_BUSY) {
+		struct ip_vs_conn *cp;
+
+		/* another CPU is opening this flow: not a second time */
+		sc->opened = true;	/* the claim is the other one's */
+		ip_vs_sc_conn_put(sc);
+		cp = ip_vs_conn_in_get_proto(net_ipvs(cn->net), af, skb, iph);
+		if (cp) {
+			__ip_vs_conn_put(cp);
+			return NF_ACCEPT;
+		}
+		ip_vs_sc_stat(cn, SC_ACK_DROPPED);
+		return NF_DROP;
+	}
 	/* data with the third ACK waits for the server, like later data */
 	if (skb->len > thoff + hl && !skb_is_gso(skb))
 		ip_vs_sc_hold(cn, sc, skb, thoff);

@@ -347,4 +347,24 @@ static inline void ip_vs_sc_strip_syn_opts(u8 *p, unsigned int len)
 	}
 }
 
+/*
+ * Claims on flows whose cookie validated: a slot holds the key of a flow
+ * (0: none) and when it was claimed.  A claim younger than @ttl is the
+ * flow's (BUSY for another ACK of it) or another flow's (OTHER: the caller
+ * goes on unclaimed); an older one is free to take.
+ */
+enum {
+	IP_VS_SC_CLAIMED,
+	IP_VS_SC_CLAIM_BUSY,
+	IP_VS_SC_CLAIM_OTHER,
+};
+
+static inline int ip_vs_sc_claim(u64 slot_key, unsigned long slot_stamp,
+				 u64 key, unsigned long now, unsigned long ttl)
+{
+	if (!slot_key || (long)(now - slot_stamp) >= (long)ttl)
+		return IP_VS_SC_CLAIMED;
+	return slot_key == key ? IP_VS_SC_CLAIM_BUSY : IP_VS_SC_CLAIM_OTHER;
+}
+
 #endif /* _IP_VS_SYNCOOKIE_CALC_H */

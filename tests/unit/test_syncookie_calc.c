@@ -116,6 +116,26 @@ static void sequence_wraps(void **state)
  * client: its sequence number is the client's rcv_nxt (cookie ISN + 1),
  * the first one a zero-length segment passes tcp_sequence() with.
  */
+/*
+ * A flow is claimed by the first ACK that validates; a second ACK of it
+ * within the claim's life is BUSY, another flow's in the same slot OTHER;
+ * an old or empty slot is taken, also across the jiffies wrap.
+ */
+static void flow_claims(void **state)
+{
+	const unsigned long ttl = 250, wrap = (unsigned long)-100;
+
+	(void)state;
+	assert_int_equal(ip_vs_sc_claim(0, 0, 7, 1000, ttl), IP_VS_SC_CLAIMED);
+	assert_int_equal(ip_vs_sc_claim(7, 1000, 7, 1000, ttl), IP_VS_SC_CLAIM_BUSY);
+	assert_int_equal(ip_vs_sc_claim(7, 1000, 7, 1249, ttl), IP_VS_SC_CLAIM_BUSY);
+	assert_int_equal(ip_vs_sc_claim(7, 1000, 7, 1250, ttl), IP_VS_SC_CLAIMED);
+	assert_int_equal(ip_vs_sc_claim(7, 1000, 9, 1100, ttl), IP_VS_SC_CLAIM_OTHER);
+	assert_int_equal(ip_vs_sc_claim(7, 1000, 9, 1300, ttl), IP_VS_SC_CLAIMED);
+	assert_int_equal(ip_vs_sc_claim(7, wrap, 7, wrap + 200, ttl), IP_VS_SC_CLAIM_BUSY);
+	assert_int_equal(ip_vs_sc_claim(7, wrap, 7, wrap + 300, ttl), IP_VS_SC_CLAIMED);
+}
+
 static void window_update_is_rcv_nxt(void **state)
 {
 	static const u32 isns[][2] = {	/* server ISN, cookie ISN */
@@ -300,6 +320,7 @@ int main(void)
 		cmocka_unit_test(forgery_is_rare),
 		cmocka_unit_test(sequence_wraps),
 		cmocka_unit_test(window_update_is_rcv_nxt),
+		cmocka_unit_test(flow_claims),
 		cmocka_unit_test(mss_index),
 		cmocka_unit_test(parse_linux_syn),
 		cmocka_unit_test(parse_malformed),
