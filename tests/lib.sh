@@ -183,14 +183,20 @@ FLOOD_FLAGS=${FLOOD_FLAGS:--S}   # hping3's TCP flags: -A floods ACKs
 FLOOD_BURST=${FLOOD_BURST:-200}
 FLOOD_PIDS=()
 FLOOD_DIR=""
+# Each burst starts where the last ended: hping3 seeds its random first
+# source port with the time in seconds, so two bursts of one second would
+# repeat their tuples, and a SYN on a tuple IPVS already has goes to the real
+# server, whose answer makes the entry ESTABLISHED (900 s).
 flood_burst() {
-	local port=$1 min=$2 addr=$3 out=$4 n=0 sent
+	local port=$1 min=$2 addr=$3 out=$4 n=0 sent base=1024
 	while [ ! -e "$FLOOD_DIR/stop" ] || [ $n -lt "$min" ]; do
-		sent=$(ip netns exec client hping3 -q "$FLOOD_FLAGS" -p "$port" -i "$FLOOD_GAP" -c "$FLOOD_BURST" \
-			-a "$addr" $VIP 2>&1 | awk '/packets transmitted/ { print $1 }')
+		sent=$(ip netns exec client hping3 -q "$FLOOD_FLAGS" -p "$port" -s $base -i "$FLOOD_GAP" \
+			-c "$FLOOD_BURST" -a "$addr" $VIP 2>&1 | awk '/packets transmitted/ { print $1 }')
 		[ -n "$sent" ] || break
 		n=$((n + sent))
 		echo $n >"$out"
+		base=$((base + FLOOD_BURST))
+		[ $((base + FLOOD_BURST)) -le 65535 ] || base=1024
 	done
 }
 
