@@ -194,7 +194,7 @@ struct ip_vs_sc_conn {
 	u16			af;
 	u8			state;
 	u8			retries;
-	bool			opened;		/* IPVS made a connection of it */
+	u64			claim;		/* its flow's claim until IPVS made a connection */
 	u16			client_mss;
 	u16			client_win;	/* window field of the client's ACK */
 	u8			client_ws;	/* valid if ws_on */
@@ -243,7 +243,10 @@ struct ip_vs_sc_claim_slot {
 static struct ip_vs_sc_claim_slot ip_vs_sc_claims[1 << IP_VS_SC_CLAIM_BITS];
 static DEFINE_SPINLOCK(ip_vs_sc_claims_lock);
 
-static u64 ip_vs_sc_flow_key(const struct ip_vs_sc_conn *sc)
+/* The flow of an ACK to the VIP, keyed as its relay state will be. */
+static u64 ip_vs_sc_flow_key(const struct net *net, int af,
+			     const struct ip_vs_iphdr *iph,
+			     const struct tcphdr *th)
 {
 	struct {
 		union nf_inet_addr	c, v;
@@ -253,12 +256,12 @@ static u64 ip_vs_sc_flow_key(const struct ip_vs_sc_conn *sc)
 	} k;
 
 	memset(&k, 0, sizeof(k));
-	ip_vs_addr_copy(sc->af, &k.c, &sc->caddr);
-	ip_vs_addr_copy(sc->af, &k.v, &sc->vaddr);
-	k.net = sc->net;
-	k.cport = sc->cport;
-	k.vport = sc->vport;
-	k.af = sc->af;
+	ip_vs_addr_copy(af, &k.c, &iph->saddr);
+	ip_vs_addr_copy(af, &k.v, &iph->daddr);
+	k.net = net;
+	k.cport = th->source;
+	k.vport = th->dest;
+	k.af = af;
 	return ((u64)jhash(&k, sizeof(k), 0) << 32 | jhash(&k, sizeof(k), 1)) | 1;
 }
 
@@ -267,9 +270,8 @@ static struct ip_vs_sc_claim_slot *ip_vs_sc_claim_slot(u64 key)
 	return &ip_vs_sc_claims[hash_64(key, IP_VS_SC_CLAIM_BITS)];
 }
 
-static int ip_vs_sc_claim_flow(const struct ip_vs_sc_conn *sc)
+static int ip_vs_sc_claim_flow(u64 key)
 {
-	u64 key = ip_vs_sc_flow_key(sc);
 	struct ip_vs_sc_claim_slot *slot = ip_vs_sc_claim_slot(key);
 	unsigned long now = jiffies;
 	int ret;
@@ -285,9 +287,8 @@ static int ip_vs_sc_claim_flow(const struct ip_vs_sc_conn *sc)
 	return ret;
 }
 
-static void ip_vs_sc_unclaim_flow(const struct ip_vs_sc_conn *sc)
+static void ip_vs_sc_unclaim_flow(u64 key)
 {
-	u64 key = ip_vs_sc_flow_key(sc);
 	struct ip_vs_sc_claim_slot *slot = ip_vs_sc_claim_slot(key);
 
 	spin_lock_bh(&ip_vs_sc_claims_lock);
@@ -300,8 +301,8 @@ static void ip_vs_sc_conn_put(struct ip_vs_sc_conn *sc)
 {
 	if (refcount_dec_and_test(&sc->refcnt)) {
 		/* never a connection: its client may try again at once */
-		if (!sc->opened)
-			ip_vs_sc_unclaim_flow(sc);
+		if (sc->claim)
+			ip_vs_sc_unclaim_flow(sc->claim);
 		skb_queue_purge(&sc->held);
 		kfree(sc);
 	}
@@ -810,7 +811,7 @@ static int ip_vs_sc_init_conn(struct ip_vs_app *app, struct ip_vs_conn *cp)
 	this_cpu_write(ip_vs_sc_pending, NULL);
 	sc->syn = NULL;
 	sc->cp = cp;
-	sc->opened = true;
+	sc->claim = 0;	/* the claim now ends with its time */
 	cp->app_data = sc;
 	/* the pending reference becomes the connection's; one for the timer */
 	refcount_inc(&sc->refcnt);
@@ -1054,6 +1055,25 @@ ip_vs_sc_conn_new(struct ip_vs_syncookie_net *cn, int af,
 	return sc;
 }
 
+/*
+ * Another CPU is opening this ACK's flow: the ACK goes to the connection
+ * if IPVS has made it by now, and is dropped as lost otherwise.
+ */
+static unsigned int ip_vs_sc_busy_flow(struct ip_vs_syncookie_net *cn, int af,
+				       struct sk_buff *skb,
+				       const struct ip_vs_iphdr *iph)
+{
+	struct ip_vs_conn *cp;
+
+	cp = ip_vs_conn_in_get_proto(net_ipvs(cn->net), af, skb, iph);
+	if (cp) {
+		__ip_vs_conn_put(cp);
+		return NF_ACCEPT;
+	}
+	ip_vs_sc_stat(cn, SC_ACK_DROPPED);
+	return NF_DROP;
+}
+
 static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 				 struct ip_vs_syncookie_svc *cs, int af,
 				 struct sk_buff *skb,
@@ -1064,7 +1084,8 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	u32 seq = ntohl(th->seq), ack = ntohl(th->ack_seq), isn = seq - 1;
 	unsigned int thoff = iph->len, hl = th->doff * 4;
 	struct ip_vs_sc_conn *sc;
-	int idx;
+	int idx, claim;
+	u64 key;
 
 	idx = ip_vs_sc_ack_cookie(cn, af, iph, th, isn, ack);
 	/*
@@ -1107,23 +1128,18 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	ip_vs_sc_stat(cn, SC_COOKIES_VALID);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_VALID);
 
+	key = ip_vs_sc_flow_key(cn->net, af, iph, th);
+	claim = ip_vs_sc_claim_flow(key);
+	if (claim == IP_VS_SC_CLAIM_BUSY)
+		return ip_vs_sc_busy_flow(cn, af, skb, iph);
 	sc = ip_vs_sc_conn_new(cn, af, iph, th, rawopts, isn, idx);
-	if (!sc)
-		return NF_DROP;
-	if (ip_vs_sc_claim_flow(sc) == IP_VS_SC_CLAIM_BUSY) {
-		struct ip_vs_conn *cp;
-
-		/* another CPU is opening this flow: not a second time */
-		sc->opened = true;	/* the claim is the other one's */
-		ip_vs_sc_conn_put(sc);
-		cp = ip_vs_conn_in_get_proto(net_ipvs(cn->net), af, skb, iph);
-		if (cp) {
-			__ip_vs_conn_put(cp);
-			return NF_ACCEPT;
-		}
-		ip_vs_sc_stat(cn, SC_ACK_DROPPED);
+	if (!sc) {
+		if (claim == IP_VS_SC_CLAIMED)
+			ip_vs_sc_unclaim_flow(key);
 		return NF_DROP;
 	}
+	if (claim == IP_VS_SC_CLAIMED)
+		sc->claim = key;
 	/* data with the third ACK waits for the server, like later data */
 	if (skb->len > thoff + hl && !skb_is_gso(skb))
 		ip_vs_sc_hold(cn, sc, skb, thoff);

@@ -37,8 +37,6 @@ probe() { c $TOOL probe "$@"; }
 # busy machine delays only widens the interval known to hold the event, it
 # cannot turn a right answer into a failure.
 
-servers_seen() { awk '{ print $2 }' <<<"$1" | sort -u | wc -l; }
-
 # switches LINES: how often consecutive probes reached different servers
 switches() { awk 'NR > 1 && $2 != prev { n++ } { prev = $2 } END { print n + 0 }' <<<"$1"; }
 
