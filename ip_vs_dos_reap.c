@@ -8,7 +8,8 @@
  * - reaping (from reap_low, and on the way down until below it): the
  *   timeouts of the embryonic and closing TCP states shrink linearly from
  *   their configured values at low to reap_floor at high, and embryonic
- *   connections are expired, oldest first, at a rate growing with pressure;
+ *   connections at least reap_floor old are expired, oldest first, at a
+ *   rate growing with pressure;
  * - refusing (from reap_high until below reap_low): in addition, new
  *   connections to virtual services are refused: IPVS's own drop_packet
  *   path (ip_vs_todrop), armed at rate 1 for the one packet being asked
@@ -45,7 +46,7 @@
 
 /*
  * SYN tuples kept per netns, oldest first: enough for what a flood creates
- * between two samples.  Allocated (640 KB) once the netns has a virtual
+ * between two samples.  Allocated (768 KB) once the netns has a virtual
  * service, so that namespaces without IPVS pay nothing.
  */
 #define IP_VS_REAP_RING		16384
@@ -74,6 +75,7 @@ struct ip_vs_reap_tuple {
 	__be16			vport;
 	u16			af;	/* 0: a hole, taken back (see after_hook) */
 	u32			seq;	/* which push wrote it */
+	unsigned long		stamp;	/* jiffies of the SYN */
 };
 
 struct ip_vs_reap_pcpu {
@@ -340,6 +342,7 @@ static void ip_vs_reap_ring_record(struct ip_vs_reap_net *rn,
 	t->vport = ports[1];
 	t->af = af;
 	t->seq = ++rn->ring_seq;
+	t->stamp = jiffies;
 	pc->push_skb = skb;
 	pc->push_slot = slot;
 	pc->push_seq = t->seq;
@@ -363,14 +366,27 @@ static void ip_vs_reap_ring_forget(struct ip_vs_reap_net *rn, u32 slot, u32 seq)
 
 /* The oldest recorded tuple, removed from the ring; false if empty. */
 static bool ip_vs_reap_ring_pop_tuple(struct ip_vs_reap_net *rn,
+				      unsigned long min_age,
 				      struct ip_vs_reap_tuple *out)
 {
+	unsigned long now = jiffies;
 	int slot;
 
 	spin_lock_bh(&rn->ring_lock);
-	do {
-		slot = ip_vs_reap_ring_pop(&rn->ring_idx);
-	} while (slot >= 0 && !rn->ring[slot].af);
+	for (;;) {
+		slot = ip_vs_reap_ring_oldest(&rn->ring_idx);
+		if (slot < 0)
+			break;
+		if (rn->ring[slot].af &&
+		    !ip_vs_reap_old_enough(rn->ring[slot].stamp, now, min_age)) {
+			/* the rest is younger still */
+			slot = -1;
+			break;
+		}
+		ip_vs_reap_ring_pop(&rn->ring_idx);
+		if (rn->ring[slot].af)
+			break;
+	}
 	if (slot >= 0)
 		*out = rn->ring[slot];
 	spin_unlock_bh(&rn->ring_lock);
@@ -722,16 +738,22 @@ static void ip_vs_reap_restore(struct ip_vs_reap_net *rn)
 	}
 }
 
-/* Expire up to @budget of the oldest recorded embryonic connections. */
+/*
+ * Expire up to @budget of the oldest recorded embryonic connections, none
+ * younger than reap_floor: a client's handshake takes its round trip, and
+ * one expired in flight is reset when its ACK comes (the floor is what the
+ * administrator gives a handshake at full pressure).
+ */
 static void ip_vs_reap_expire(struct ip_vs_reap_net *rn, u32 budget)
 {
+	unsigned long min_age = READ_ONCE(rn->sysctl_floor) * HZ;
 	struct ip_vs_conn_param p;
 	struct ip_vs_reap_tuple t;
 	struct ip_vs_conn *cp;
 	bool embryonic;
 
 	rcu_read_lock();
-	while (budget && ip_vs_reap_ring_pop_tuple(rn, &t)) {
+	while (budget && ip_vs_reap_ring_pop_tuple(rn, min_age, &t)) {
 		ip_vs_conn_fill_param(rn->ipvs, t.af, IPPROTO_TCP, &t.caddr,
 				      t.cport, &t.vaddr, t.vport, &p);
 		cp = ip_vs_conn_in_get(&p);

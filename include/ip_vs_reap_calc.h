@@ -118,6 +118,26 @@ static inline int ip_vs_reap_ring_push(struct ip_vs_reap_ring *r, bool overwrite
 	return (int)slot;
 }
 
+/* Slot of the oldest tuple, left in the ring; -1 if empty. */
+static inline int ip_vs_reap_ring_oldest(const struct ip_vs_reap_ring *r)
+{
+	if (!r->count)
+		return -1;
+	return (int)((r->head + r->size - r->count) % r->size);
+}
+
+/*
+ * Is a connection whose SYN came at @stamp at least @min_age old at @now
+ * (jiffies, wrapping)?  The reaper expires no younger one: its handshake
+ * may be in flight, and the client of a long round trip would be reset.
+ */
+static inline bool ip_vs_reap_old_enough(unsigned long stamp,
+					 unsigned long now,
+					 unsigned long min_age)
+{
+	return now - stamp >= min_age;
+}
+
 /* Slot of the oldest tuple, removed from the ring; -1 if empty. */
 static inline int ip_vs_reap_ring_pop(struct ip_vs_reap_ring *r)
 {

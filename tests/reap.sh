@@ -149,10 +149,15 @@ watermarks_and_hysteresis() {
 now_ms() { date +%s%3N; }
 # reaping_at HELD BUDGET: HELD idle connections in a table of BUDGET
 # entries (low 50 %, high 80 %): reaping
+# reaping_at N BUDGET: N open connections, made under a budget that leaves
+# the state normal, then BUDGET puts them between the watermarks.  (Made
+# while reaping, each would have to finish its handshake within reap_floor;
+# the case at hand is about what comes after.)
 reaping_at() {
-	reap_config "$2" 50 80
+	reap_config $(($1 * 4)) 50 80
 	hold_n "$1"
 	wait_for 60 established "$1" || fail "$1 connections not established" || return 1
+	reap_config "$2" 50 80
 	wait_for 60 state_is reaping || fail "$1/$2 entries: state $(reap_state), want reaping"
 }
 refusing_at_once() {
@@ -504,7 +509,27 @@ netns_exit_while_refusing() {
 	wait_for 30 rmmod ip_vs_dos_reap || fail "module busy after the netns went"
 }
 
+# While reaping, a client whose handshake takes longer than a sampling
+# interval (here a 500 ms delay on its link, against 100 ms) gets in: the
+# reaper expires no embryonic connection younger than reap_floor (3 s
+# here).  It used to expire the SYN's entry at the next sample, and the
+# client's ACK then met the director's reset.
+handshake_in_flight() {
+	local out r0
+	fresh || return 1
+	reaping_at 12 20 || return 1
+	d sh -c "echo 3 >$VS/reap_floor"
+	r0=$(reap_field reaped)
+	c tc qdisc add dev eth0 root netem delay 500ms || return 1
+	out=$(c timeout 60 $TOOL who $VIP 80 2>&1)
+	c tc qdisc del dev eth0 root
+	log "  reaped while it connected: $(($(reap_field reaped) - r0)), state $(reap_state)"
+	assert_match "a client with a 500 ms round trip, while reaping" "^rs[12]$" "$out" || return 1
+	state_is reaping || fail "state $(reap_state) after the client, want reaping"
+}
+
 cleanup() {
+	c tc qdisc del dev eth0 root 2>/dev/null
 	drop_holds 99
 	cleanup_nat
 	rm -rf "$LAB_TMP"
@@ -522,5 +547,5 @@ ipvs -a -t $VIP:80 -r $RS2:80 -m
 
 run_cases watermarks_and_hysteresis refusing_at_once cookie_fallback fallback_under_flood refuse_rst \
 	set_during_reaping flood ring_recent idle_without_services memory_metric unload_during_flood \
-	netns_exit_while_refusing -- "$@"
+	netns_exit_while_refusing handshake_in_flight -- "$@"
 summary

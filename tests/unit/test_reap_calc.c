@@ -157,6 +157,37 @@ static void ring_reaping_keeps_the_oldest(void **state)
 	assert_int_equal(r.count, 0);
 }
 
+/* The oldest is seen without being taken; an empty ring has none. */
+static void ring_oldest_peeks(void **state)
+{
+	struct ip_vs_reap_ring r = { .size = RING };
+	u32 slots[RING], v;
+
+	assert_int_equal(ip_vs_reap_ring_oldest(&r), -1);
+	for (v = 0; v < RING + 2; v++)
+		assert_true(ring_push(&r, slots, v, true) >= 0);
+	assert_int_equal(slots[ip_vs_reap_ring_oldest(&r)], 2);
+	assert_int_equal(r.count, RING);
+	assert_int_equal(ring_pop(&r, slots), 2);
+	assert_int_equal(slots[ip_vs_reap_ring_oldest(&r)], 3);
+}
+
+/*
+ * A connection younger than the least age stays, also across the wrap of
+ * jiffies; the reaper reset clients whose handshake was in flight.
+ */
+static void young_connections_stay(void **state)
+{
+	unsigned long hz = 250, wrap = (unsigned long)-1;
+
+	assert_false(ip_vs_reap_old_enough(1000, 1000, 2 * hz));
+	assert_false(ip_vs_reap_old_enough(1000, 1000 + 2 * hz - 1, 2 * hz));
+	assert_true(ip_vs_reap_old_enough(1000, 1000 + 2 * hz, 2 * hz));
+	assert_false(ip_vs_reap_old_enough(wrap - 10, 100, 2 * hz));
+	assert_true(ip_vs_reap_old_enough(wrap - 10, 2 * hz, 2 * hz));
+	assert_true(ip_vs_reap_old_enough(1000, 1000, 0));
+}
+
 /* A SYN that made no connection is taken back; the order stays. */
 static void ring_unpush_and_holds(void **state)
 {
@@ -235,6 +266,8 @@ int main(void)
 		cmocka_unit_test(budget_grows_with_pressure),
 		cmocka_unit_test(ring_normal_keeps_the_latest),
 		cmocka_unit_test(ring_reaping_keeps_the_oldest),
+		cmocka_unit_test(ring_oldest_peeks),
+		cmocka_unit_test(young_connections_stay),
 		cmocka_unit_test(ring_unpush_and_holds),
 		cmocka_unit_test(ring_agrees_with_a_model),
 	};
