@@ -41,7 +41,6 @@
 #include <net/netns/generic.h>
 
 #include "include/ip_vs_ext.h"
-#include "include/ip_vs_ext_tcp.h"
 #include "include/ip_vs_reap_calc.h"
 
 /*
@@ -660,26 +659,26 @@ static const struct nf_hook_ops ip_vs_reap_ops[] = {
 		.hook		= ip_vs_reap_in_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP_PRI_NAT_SRC - 4,
+		.priority	= IP_VS_EXT_PRI_REAP,
 	},
 	{
 		.hook		= ip_vs_reap_after_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP_PRI_NAT_SRC,
+		.priority	= IP_VS_EXT_PRI_REAP_AFTER,
 	},
 #if IS_ENABLED(CONFIG_IPV6)
 	{
 		.hook		= ip_vs_reap_in_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP6_PRI_NAT_SRC - 4,
+		.priority	= IP_VS_EXT_PRI_REAP,
 	},
 	{
 		.hook		= ip_vs_reap_after_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP6_PRI_NAT_SRC,
+		.priority	= IP_VS_EXT_PRI_REAP_AFTER,
 	},
 #endif
 };
@@ -794,18 +793,15 @@ static void ip_vs_reap_transition(struct ip_vs_reap_net *rn, unsigned int from,
 /*
  * While refusing with reap_cookie_fallback=1, ip_vs_syncookie (if loaded)
  * answers the SYNs of its auto services with cookies instead: legitimate
- * clients still get in, the flood holds no memory.  Found at run time, so
- * that neither module needs the other.
+ * clients still get in, the flood holds no memory.  It registers with the
+ * core, so that neither module needs the other.
  */
 static void ip_vs_reap_cookie_fallback(struct ip_vs_reap_net *rn, bool on)
 {
-	u64 (*fallback)(struct net *net, bool on);
+	u64 diverted;
 
-	fallback = symbol_get(ip_vs_syncookie_reap_fallback);
-	if (!fallback)
-		return;
-	WRITE_ONCE(rn->diverted, fallback(rn->ipvs->net, on));
-	symbol_put(ip_vs_syncookie_reap_fallback);
+	if (!ip_vs_ext_cookie_fallback(rn->ipvs->net, on, &diverted))
+		WRITE_ONCE(rn->diverted, diverted);
 }
 
 static void ip_vs_reap_work(struct work_struct *work)

@@ -367,14 +367,14 @@ static const struct nf_hook_ops ip_vs_persist_ops[] = {
 		.hook		= ip_vs_persist_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP_PRI_NAT_SRC - 3,
+		.priority	= IP_VS_EXT_PRI_PERSIST,
 	},
 #if IS_ENABLED(CONFIG_IPV6)
 	{
 		.hook		= ip_vs_persist_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP6_PRI_NAT_SRC - 3,
+		.priority	= IP_VS_EXT_PRI_PERSIST,
 	},
 #endif
 };

@@ -47,7 +47,6 @@
 #include <net/tcp.h>
 
 #include "include/ip_vs_ext.h"
-#include "include/ip_vs_ext_tcp.h"
 #include "include/ip_vs_syncookie_calc.h"
 
 static unsigned int slot_secs = IP_VS_SC_SLOT_SECS;
@@ -1470,56 +1469,59 @@ static const struct nf_hook_ops ip_vs_sc_ops[] = {
 		.hook		= ip_vs_sc_syn_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP_PRI_NAT_SRC - 5,
+		.priority	= IP_VS_EXT_PRI_SC_SYN,
 	},
 	{
 		.hook		= ip_vs_sc_ack_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP_PRI_NAT_SRC - 3,
+		.priority	= IP_VS_EXT_PRI_SC_ACK,
 	},
 	{
 		.hook		= ip_vs_sc_out_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP_PRI_LAST - 1,
+		.priority	= IP_VS_EXT_PRI_SC_OUT,
 	},
 #if IS_ENABLED(CONFIG_IPV6)
 	{
 		.hook		= ip_vs_sc_syn_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP6_PRI_NAT_SRC - 5,
+		.priority	= IP_VS_EXT_PRI_SC_SYN,
 	},
 	{
 		.hook		= ip_vs_sc_ack_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= NF_IP6_PRI_NAT_SRC - 3,
+		.priority	= IP_VS_EXT_PRI_SC_ACK,
 	},
 	{
 		.hook		= ip_vs_sc_out_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP6_PRI_LAST - 1,
+		.priority	= IP_VS_EXT_PRI_SC_OUT,
 	},
 #endif
 };
 
 /*
  * ip_vs_dos_reap, while refusing with reap_cookie_fallback=1, has the SYNs
- * of every auto service answered with cookies instead of refused.  It
- * finds this with symbol_get(), so neither module needs the other.
- * Returns how many SYNs were answered so far because of it.
+ * of every auto service answered with cookies instead of refused, through
+ * the core, so that neither module needs the other.  Returns how many SYNs
+ * were answered so far because of it.
  */
-u64 ip_vs_syncookie_reap_fallback(struct net *net, bool on)
+static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
 
 	WRITE_ONCE(cn->reap_fallback, on);
 	return atomic64_read(&cn->diverted);
 }
-EXPORT_SYMBOL_GPL(ip_vs_syncookie_reap_fallback);
+
+static const struct ip_vs_ext_cookie_fallback ip_vs_sc_fallback = {
+	.set	= ip_vs_sc_reap_fallback,
+};
 
 static const char * const ip_vs_sc_stat_names[] = {
 	"syn_received", "cookies_sent", "cookies_valid", "cookies_invalid",
@@ -1977,8 +1979,13 @@ static int __init ip_vs_syncookie_init(void)
 	err = genl_register_family(&ip_vs_syncookie_genl);
 	if (err)
 		goto err_pernet;
+	err = ip_vs_ext_register_cookie_fallback(&ip_vs_sc_fallback);
+	if (err)
+		goto err_genl;
 	return 0;
 
+err_genl:
+	genl_unregister_family(&ip_vs_syncookie_genl);
 err_pernet:
 	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
 	return err;
@@ -1989,6 +1996,7 @@ static void __exit ip_vs_syncookie_exit(void)
 	unsigned int cpu;
 
 	WRITE_ONCE(ip_vs_syncookie_unloading, true);
+	ip_vs_ext_unregister_cookie_fallback(&ip_vs_sc_fallback);
 	genl_unregister_family(&ip_vs_syncookie_genl);
 	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
 	/* the hooks are gone: no CPU sets a pending connection any more */

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ipvs-ext: definitions shared by the IPVS extension modules.
+ * ipvs-ext: the core module (ip_vs_ext.ko) and what the feature modules
+ * share through it, as ip_vs.ko serves ip_vs_pe_sip and nf_synproxy_core
+ * its users.  Each feature module loads alone: modprobe brings the core
+ * through the symbol dependency.
  *
  * IPVS exports no service lookup, so each module keeps its own per-netns
  * table of per-service settings keyed by the service identity IPVS uses:
  * (af, fwmark) for firewall-mark services, (af, protocol, address, port)
- * otherwise.  This header holds that key, the table, the netlink parsing of
- * the key and the per-netns sysctl registration; every module compiles in
- * its own copy so that each loads alone.
+ * otherwise.  The core holds that key, the table, the netlink parsing of
+ * the key, the per-netns sysctl registration, the TCP segments the
+ * director sends itself, and the hook priorities below.
  *
  * Locking: a table is changed under its mutex (netlink, netns exit) and read
  * under RCU (packet path); entries are freed after a grace period.
@@ -19,6 +22,8 @@
 #include <linux/jhash.h>
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -27,6 +32,35 @@
 #include <net/net_namespace.h>
 
 #include "uapi/linux/ip_vs_ext.h"
+
+/*
+ * The packet path, IPv4 and IPv6 alike (the NF_IP6_PRI_ values are the
+ * same: NAT_SRC 100, LAST INT_MAX).
+ * A client's packet to a virtual service meets, in LOCAL_IN:
+ *
+ *   95  ip_vs_syncookie  SYN to a cookie service: answered, consumed
+ *   96  ip_vs_dos_reap   records SYNs; refuses new connections at high
+ *   97  ip_vs_syncookie  ACK with a valid cookie: becomes the client's SYN
+ *   97  ip_vs_persist_ext  idle mode: packet of a controlled connection
+ *                          pushes its template (disjoint from the above)
+ *   98  IPVS ip_vs_out_hook, 99 IPVS ip_vs_in_hook: schedule, NAT, send;
+ *       IPVS calls the syncookie application helper (relay) and the
+ *       persist_ext persistence engine from here
+ *  100  ip_vs_dos_reap   a recorded SYN IPVS did not take: forgotten
+ *
+ * and in LOCAL_OUT, last: ip_vs_syncookie sees its SYN leave IPVS for a
+ * real server that is not masqueraded, or IPVS's ICMP error about it.
+ * The real server's replies reach the helper from IPVS's FORWARD hook.
+ */
+enum ip_vs_ext_hook_priorities {
+	IP_VS_EXT_PRI_SC_SYN		= NF_IP_PRI_NAT_SRC - 5,
+	IP_VS_EXT_PRI_REAP		= NF_IP_PRI_NAT_SRC - 4,
+	IP_VS_EXT_PRI_SC_ACK		= NF_IP_PRI_NAT_SRC - 3,
+	IP_VS_EXT_PRI_PERSIST		= NF_IP_PRI_NAT_SRC - 3,
+	/* IPVS: NF_IP_PRI_NAT_SRC - 2 and - 1 */
+	IP_VS_EXT_PRI_REAP_AFTER	= NF_IP_PRI_NAT_SRC,
+	IP_VS_EXT_PRI_SC_OUT		= NF_IP_PRI_LAST - 1,
+};
 
 struct ip_vs_ext_svc_key {
 	union nf_inet_addr	addr;
@@ -85,18 +119,8 @@ static_assert(sizeof(struct ip_vs_ext_svc_key) ==
 	      offsetofend(struct ip_vs_ext_svc_key, pad));
 
 /* Caller holds rcu_read_lock() or t->lock. */
-static inline struct ip_vs_ext_svc *
-ip_vs_ext_svc_find(struct ip_vs_ext_svc_table *t,
-		   const struct ip_vs_ext_svc_key *k)
-{
-	struct ip_vs_ext_svc *s;
-
-	hash_for_each_possible_rcu(t->ht, s, node, ip_vs_ext_svc_hash(k),
-				   lockdep_is_held(&t->lock))
-		if (ip_vs_ext_svc_key_eq(&s->key, k))
-			return s;
-	return NULL;
-}
+struct ip_vs_ext_svc *ip_vs_ext_svc_find(struct ip_vs_ext_svc_table *t,
+					 const struct ip_vs_ext_svc_key *k);
 
 static inline void ip_vs_ext_svc_key_fwmark(struct ip_vs_ext_svc_key *k,
 					    u16 af, u32 fwmark)
@@ -137,175 +161,34 @@ static inline void ip_vs_ext_svc_key_of(struct ip_vs_ext_svc_key *k,
  * exact address and port, then the port-zero service.  IPVS's FTP special
  * case only matters for persistence and is handled there.
  */
-static inline struct ip_vs_ext_svc *
+struct ip_vs_ext_svc *
 ip_vs_ext_svc_find_pkt(struct ip_vs_ext_svc_table *t, u16 af, u32 mark,
 		       u16 protocol, const union nf_inet_addr *daddr,
-		       __be16 dport)
-{
-	struct ip_vs_ext_svc_key k;
-	struct ip_vs_ext_svc *s;
-
-	if (!READ_ONCE(t->count))
-		return NULL;
-	if (mark) {
-		ip_vs_ext_svc_key_fwmark(&k, af, mark);
-		s = ip_vs_ext_svc_find(t, &k);
-		if (s)
-			return s;
-	}
-	ip_vs_ext_svc_key_addr(&k, af, protocol, daddr, dport);
-	s = ip_vs_ext_svc_find(t, &k);
-	if (s || !dport)
-		return s;
-	k.port = 0;
-	return ip_vs_ext_svc_find(t, &k);
-}
+		       __be16 dport);
 
 /* Caller holds t->lock; @s is fully initialised. */
-static inline void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
-					struct ip_vs_ext_svc *s)
-{
-	hash_add_rcu(t->ht, &s->node, ip_vs_ext_svc_hash(&s->key));
-	WRITE_ONCE(t->count, t->count + 1);
-	t->gen++;
-}
-
-static inline void ip_vs_ext_svc_destroy_rcu(struct rcu_head *head)
-{
-	struct ip_vs_ext_svc *s = container_of(head, struct ip_vs_ext_svc, rcu);
-
-	s->destroy(s);
-}
+void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
+			  struct ip_vs_ext_svc *s);
 
 /*
  * Caller holds t->lock.  The entry must start with its struct ip_vs_ext_svc
  * so that kfree_rcu() of the member frees the whole entry.  A module whose
  * entries have a destroy callback waits for it with rcu_barrier() on exit.
  */
-static inline void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
-					struct ip_vs_ext_svc *s)
-{
-	hash_del_rcu(&s->node);
-	WRITE_ONCE(t->count, t->count - 1);
-	t->gen++;
-	if (s->destroy)
-		call_rcu(&s->rcu, ip_vs_ext_svc_destroy_rcu);
-	else
-		kfree_rcu(s, rcu);
-}
+void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
+			  struct ip_vs_ext_svc *s);
 
-static inline void ip_vs_ext_svc_flush(struct ip_vs_ext_svc_table *t)
-{
-	struct ip_vs_ext_svc *s;
-	struct hlist_node *tmp;
-	int bkt;
-
-	mutex_lock(&t->lock);
-	hash_for_each_safe(t->ht, bkt, tmp, s, node)
-		ip_vs_ext_svc_remove(t, s);
-	mutex_unlock(&t->lock);
-}
+void ip_vs_ext_svc_flush(struct ip_vs_ext_svc_table *t);
 
 /* Netlink: the nested service identity (IPVS_EXT_ATTR_SERVICE). */
-static const struct nla_policy ip_vs_ext_svc_policy[IPVS_EXT_SVC_ATTR_MAX + 1] = {
-	[IPVS_EXT_SVC_ATTR_AF]		= NLA_POLICY_RANGE(NLA_U16, AF_INET, AF_INET6),
-	[IPVS_EXT_SVC_ATTR_PROTOCOL]	= { .type = NLA_U16 },
-	[IPVS_EXT_SVC_ATTR_ADDR]	= NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
-	[IPVS_EXT_SVC_ATTR_PORT]	= { .type = NLA_U16 },
-	[IPVS_EXT_SVC_ATTR_FWMARK]	= NLA_POLICY_MIN(NLA_U32, 1),
-};
+extern const struct nla_policy ip_vs_ext_svc_policy[IPVS_EXT_SVC_ATTR_MAX + 1];
 
-static inline int ip_vs_ext_svc_key_parse(struct ip_vs_ext_svc_key *k,
-					  const struct nlattr *nest,
-					  struct netlink_ext_ack *extack)
-{
-	struct nlattr *a[IPVS_EXT_SVC_ATTR_MAX + 1];
-	union nf_inet_addr addr = {};
-	u16 af, proto;
-	int err, len;
+int ip_vs_ext_svc_key_parse(struct ip_vs_ext_svc_key *k,
+			    const struct nlattr *nest,
+			    struct netlink_ext_ack *extack);
 
-	if (!nest) {
-		NL_SET_ERR_MSG(extack, "virtual service attribute is missing");
-		return -EINVAL;
-	}
-	err = nla_parse_nested(a, IPVS_EXT_SVC_ATTR_MAX, nest,
-			       ip_vs_ext_svc_policy, extack);
-	if (err)
-		return err;
-	if (!a[IPVS_EXT_SVC_ATTR_AF]) {
-		NL_SET_ERR_MSG_ATTR(extack, nest, "address family is missing");
-		return -EINVAL;
-	}
-	af = nla_get_u16(a[IPVS_EXT_SVC_ATTR_AF]);
-	if (af != AF_INET && af != AF_INET6) {
-		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_EXT_SVC_ATTR_AF],
-				    "address family must be AF_INET or AF_INET6");
-		return -EAFNOSUPPORT;
-	}
-	if (a[IPVS_EXT_SVC_ATTR_FWMARK]) {
-		if (a[IPVS_EXT_SVC_ATTR_PROTOCOL] || a[IPVS_EXT_SVC_ATTR_ADDR] ||
-		    a[IPVS_EXT_SVC_ATTR_PORT]) {
-			NL_SET_ERR_MSG_ATTR(extack, nest,
-					    "a firewall-mark service has no protocol, address or port");
-			return -EINVAL;
-		}
-		ip_vs_ext_svc_key_fwmark(k, af,
-					 nla_get_u32(a[IPVS_EXT_SVC_ATTR_FWMARK]));
-		return 0;
-	}
-	if (!a[IPVS_EXT_SVC_ATTR_PROTOCOL] || !a[IPVS_EXT_SVC_ATTR_ADDR] ||
-	    !a[IPVS_EXT_SVC_ATTR_PORT]) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "service needs a firewall mark or protocol, address and port");
-		return -EINVAL;
-	}
-	proto = nla_get_u16(a[IPVS_EXT_SVC_ATTR_PROTOCOL]);
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
-	    proto != IPPROTO_SCTP) {
-		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_EXT_SVC_ATTR_PROTOCOL],
-				    "protocol must be TCP, UDP or SCTP");
-		return -EPROTONOSUPPORT;
-	}
-	len = nla_len(a[IPVS_EXT_SVC_ATTR_ADDR]);
-	if ((af == AF_INET && len != sizeof(struct in_addr) &&
-	     len != sizeof(addr)) ||
-	    (af == AF_INET6 && len != sizeof(struct in6_addr))) {
-		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_EXT_SVC_ATTR_ADDR],
-				    "address length does not match the family");
-		return -EINVAL;
-	}
-	nla_memcpy(&addr, a[IPVS_EXT_SVC_ATTR_ADDR], sizeof(addr));
-	ip_vs_ext_svc_key_addr(k, af, proto, &addr,
-			       nla_get_be16(a[IPVS_EXT_SVC_ATTR_PORT]));
-	return 0;
-}
-
-static inline int ip_vs_ext_svc_key_put(struct sk_buff *skb,
-					const struct ip_vs_ext_svc_key *k)
-{
-	struct nlattr *nest = nla_nest_start(skb, IPVS_EXT_ATTR_SERVICE);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u16(skb, IPVS_EXT_SVC_ATTR_AF, k->af))
-		goto err_cancel;
-	if (k->fwmark) {
-		if (nla_put_u32(skb, IPVS_EXT_SVC_ATTR_FWMARK, k->fwmark))
-			goto err_cancel;
-	} else if (nla_put_u16(skb, IPVS_EXT_SVC_ATTR_PROTOCOL, k->protocol) ||
-		   nla_put(skb, IPVS_EXT_SVC_ATTR_ADDR,
-			   k->af == AF_INET ? sizeof(struct in_addr) :
-					      sizeof(struct in6_addr), &k->addr) ||
-		   nla_put_be16(skb, IPVS_EXT_SVC_ATTR_PORT, k->port)) {
-		goto err_cancel;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-
-err_cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
+int ip_vs_ext_svc_key_put(struct sk_buff *skb,
+			  const struct ip_vs_ext_svc_key *k);
 
 /*
  * Generic netlink handlers common to the families, for a table whose
@@ -315,99 +198,26 @@ err_cancel:
 typedef int (*ip_vs_ext_fill_t)(struct sk_buff *skb, u32 portid, u32 seq,
 				int flags, const struct ip_vs_ext_svc *s);
 
-static inline int ip_vs_ext_nl_get(struct ip_vs_ext_svc_table *t,
-				   struct genl_info *info, ip_vs_ext_fill_t fill)
-{
-	struct ip_vs_ext_svc_key key;
-	struct ip_vs_ext_svc *s;
-	struct sk_buff *msg;
-	int err;
+int ip_vs_ext_nl_get(struct ip_vs_ext_svc_table *t,
+		     struct genl_info *info, ip_vs_ext_fill_t fill);
 
-	err = ip_vs_ext_svc_key_parse(&key, info->attrs[IPVS_EXT_ATTR_SERVICE],
-				      info->extack);
-	if (err)
-		return err;
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	mutex_lock(&t->lock);
-	s = ip_vs_ext_svc_find(t, &key);
-	if (!s) {
-		NL_SET_ERR_MSG(info->extack, "service has no settings");
-		err = -ENOENT;
-	} else {
-		err = fill(msg, info->snd_portid, info->snd_seq, 0, s);
-	}
-	mutex_unlock(&t->lock);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
-}
-
-static inline int ip_vs_ext_nl_dump(struct ip_vs_ext_svc_table *t,
-				    struct sk_buff *skb,
-				    struct netlink_callback *cb,
-				    ip_vs_ext_fill_t fill)
-{
-	struct ip_vs_ext_svc *s;
-	struct nlmsghdr *nlh;
-	long idx = 0, start = cb->args[0];
-	int bkt;
-
-	mutex_lock(&t->lock);
-	/* a change between two parts of the dump flags it NLM_F_DUMP_INTR */
-	cb->seq = t->gen;
-	hash_for_each(t->ht, bkt, s, node) {
-		if (idx < start) {
-			idx++;
-			continue;
-		}
-		nlh = (struct nlmsghdr *)skb_tail_pointer(skb);
-		if (fill(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			 NLM_F_MULTI, s))
-			break;
-		nl_dump_check_consistent(cb, nlh);
-		idx++;
-	}
-	mutex_unlock(&t->lock);
-	cb->args[0] = idx;
-	return skb->len;
-}
+int ip_vs_ext_nl_dump(struct ip_vs_ext_svc_table *t,
+		      struct sk_buff *skb,
+		      struct netlink_callback *cb,
+		      ip_vs_ext_fill_t fill);
 
 /*
  * Find the entry of the service in the request for a change; on success
  * the caller holds t->lock and must release it.  *@s is NULL if the service
  * has no settings yet.
  */
-static inline int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
-					struct genl_info *info,
-					struct ip_vs_ext_svc_key *key,
-					struct ip_vs_ext_svc **s)
-{
-	int err;
+int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
+			  struct genl_info *info,
+			  struct ip_vs_ext_svc_key *key,
+			  struct ip_vs_ext_svc **s);
 
-	err = ip_vs_ext_svc_key_parse(key, info->attrs[IPVS_EXT_ATTR_SERVICE],
-				      info->extack);
-	if (err)
-		return err;
-	mutex_lock(&t->lock);
-	*s = ip_vs_ext_svc_find(t, key);
-	return 0;
-}
-
-static inline int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
-					  struct genl_info *info)
-{
-	unsigned int limit = genl_info_net(info)->user_ns == &init_user_ns ?
-			     IP_VS_EXT_SVC_LIMIT : IP_VS_EXT_SVC_LIMIT_USERNS;
-
-	if (t->count < limit)
-		return 0;
-	NL_SET_ERR_MSG(info->extack, "too many services with settings");
-	return -ENOSPC;
-}
+int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
+			    struct genl_info *info);
 
 /*
  * Per-netns sysctls under net/ipv4/vs.  The template's .data holds the
@@ -422,46 +232,55 @@ static inline int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
  * Entries whose handler is @netns_handler get the per-netns struct as
  * extra1, set before the table is visible to writers.
  */
-static inline struct ctl_table_header *
+struct ctl_table_header *
 ip_vs_ext_sysctl_register(struct net *net, const struct ctl_table *tmpl,
-			  size_t size, void *base, proc_handler *netns_handler)
-{
-	struct ctl_table_header *hdr;
-	struct ctl_table *tbl;
-	size_t i, n = size / sizeof(*tmpl);
+			  size_t size, void *base, proc_handler *netns_handler);
 
-	tbl = kmemdup(tmpl, size, GFP_KERNEL);
-	if (!tbl)
-		return NULL;
-	for (i = 0; i < n && tbl[i].procname; i++) {
-		tbl[i].data = base + (uintptr_t)tmpl[i].data;
-		if (netns_handler && tbl[i].proc_handler == netns_handler)
-			tbl[i].extra1 = base;
-		if (net->user_ns != &init_user_ns)
-			tbl[i].mode &= 0444;
-	}
-	hdr = register_net_sysctl(net, "net/ipv4/vs", tbl);
-	if (!hdr)
-		kfree(tbl);
-	return hdr;
-}
-
-static inline void ip_vs_ext_sysctl_unregister(struct ctl_table_header *hdr)
-{
-	struct ctl_table *tbl;
-
-	if (!hdr)
-		return;
-	tbl = hdr->ctl_table_arg;
-	unregister_net_sysctl_table(hdr);
-	kfree(tbl);
-}
+void ip_vs_ext_sysctl_unregister(struct ctl_table_header *hdr);
 
 /*
- * Exported by ip_vs_syncookie, called by ip_vs_dos_reap through
- * symbol_get() (no load-order dependency): while on, auto services answer
- * SYNs with cookies.  Returns the SYNs answered because of it so far.
+ * TCP segments the director sends on its own (cookie SYN-ACKs, resets, the
+ * proxy's SYN and ACK to a real server).  Not nf_send_reset(): it needs
+ * nf_reject, which a kernel may lack, and sends resets only.
+ *
+ * A TCP segment the director originates, e.g. a SYN-ACK or a reset to a
+ * client (from the VIP), or a SYN to a real server from the client's
+ * address, as IPVS's masquerading would have sent it.
  */
-u64 ip_vs_syncookie_reap_fallback(struct net *net, bool on);
+struct sk_buff *
+ip_vs_ext_tcp_build(struct net *net, int af, const union nf_inet_addr *saddr,
+		    const union nf_inet_addr *daddr, __be16 sport, __be16 dport,
+		    u32 seq, u32 ack, u8 flags, u16 win, const u8 *opts,
+		    unsigned int optlen);
+
+/* Route and send; a non-local source is the client's (see above). */
+void ip_vs_ext_tcp_xmit(struct net *net, int af,
+			struct sk_buff *skb,
+			const union nf_inet_addr *saddr,
+			const union nf_inet_addr *daddr);
+
+void ip_vs_ext_tcp_send(struct net *net, int af,
+			const union nf_inet_addr *saddr,
+			const union nf_inet_addr *daddr,
+			__be16 sport, __be16 dport, u32 seq,
+			u32 ack, u8 flags, u16 win,
+			const u8 *opts, unsigned int optlen);
+
+/*
+ * The reaper's cookie fallback: while the reaper refuses, the SYN-cookie
+ * proxy (if loaded) answers the SYNs of its auto services with cookies
+ * instead.  The proxy registers a switch, which turns the fallback on or
+ * off in a netns and returns the SYNs answered because of it so far; the
+ * reaper calls it through the core, so neither feature module needs the
+ * other.
+ */
+struct ip_vs_ext_cookie_fallback {
+	u64	(*set)(struct net *net, bool on);
+};
+
+int ip_vs_ext_register_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f);
+void ip_vs_ext_unregister_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f);
+/* Returns -ENOENT (and sets nothing) without a registered proxy. */
+int ip_vs_ext_cookie_fallback(struct net *net, bool on, u64 *diverted);
 
 #endif /* _IP_VS_EXT_H */

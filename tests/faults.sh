@@ -11,7 +11,7 @@
 # Runs in the lab guest: tools/lab/run.sh tests/faults.sh [case...]
 source "$(dirname "$0")/lib.sh"
 
-MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"
+MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap ip_vs_ext"
 XFER=4000000
 
 services() {

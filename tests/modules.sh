@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Foundation: the three modules load alone and together, in any order, with
-# their generic netlink families and sysctls; they unload cleanly, also with
-# services defined; sysctls are per netns and range-checked.
+# Foundation: the three feature modules load alone and together, in any
+# order, with their generic netlink families and sysctls, each bringing the
+# core (ip_vs_ext) through modprobe; they unload cleanly, also with services
+# defined, and the core after them; sysctls are per netns and range-checked.
 # Runs in the lab guest: tools/lab/run.sh tests/modules.sh
 source "$(dirname "$0")/lib.sh"
 
 MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"
+CORE=ip_vs_ext
 declare -A FAMILY=([ip_vs_persist_ext]=IPVS_PERSIST [ip_vs_syncookie]=IPVS_SYNCOOKIE
 	[ip_vs_dos_reap]=IPVS_REAP)
 declare -A SYSCTL=([ip_vs_persist_ext]=persist_mode [ip_vs_syncookie]=syncookie_threshold
@@ -14,7 +16,7 @@ declare -A SYSCTL=([ip_vs_persist_ext]=persist_mode [ip_vs_syncookie]=syncookie_
 
 loaded() { [ -d "/sys/module/$1" ]; }
 family_present() { genl ctrl get name "$1" >/dev/null 2>&1; }
-unload_all() { local m; for m in $MODS; do rmmod "$m" 2>/dev/null; done; true; }
+unload_all() { local m; for m in $MODS $CORE; do rmmod "$m" 2>/dev/null; done; true; }
 
 # check_present MODULE: loaded, family registered, sysctl present.
 check_present() {
@@ -33,11 +35,14 @@ each_alone() {
 	for m in $MODS; do
 		modprobe "$m" || fail "modprobe $m" || return 1
 		check_present "$m" || return 1
+		loaded $CORE || fail "modprobe $m did not bring $CORE" || return 1
 		for o in $MODS; do
 			[ "$o" = "$m" ] || ! loaded "$o" || fail "$o loaded with $m" || return 1
 		done
+		! rmmod $CORE 2>/dev/null || fail "$CORE unloaded under $m" || return 1
 		rmmod "$m" || fail "rmmod $m" || return 1
 		check_absent "$m" || return 1
+		rmmod $CORE || fail "rmmod $CORE after $m" || return 1
 	done
 }
 
@@ -48,9 +53,10 @@ every_order() {
 		for i in $order; do seq+=("${list[$i]}"); done
 		for m in "${seq[@]}"; do modprobe "$m" || fail "modprobe $m" || return 1; done
 		for m in $MODS; do check_present "$m" || return 1; done
-		# unload in load order (not reverse): no module depends on another
+		# unload in load order (not reverse): no feature depends on another
 		for m in "${seq[@]}"; do rmmod "$m" || fail "rmmod $m" || return 1; done
 		for m in $MODS; do check_absent "$m" || return 1; done
+		rmmod $CORE || fail "rmmod $CORE after the features" || return 1
 	done
 }
 
@@ -127,7 +133,7 @@ per_netns() {
 	done
 	assert_eq "init netns value" 77 "$(cat /proc/sys/net/ipv4/vs/persist_max)" || return 1
 	sysctl -qw net.ipv4.vs.persist_max=0
-	wait_for 60 bash -c 'for m in '"$MODS"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' \
+	wait_for 60 bash -c 'for m in '"$MODS $CORE"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' \
 		|| fail "modules did not unload after the namespaces went"
 }
 

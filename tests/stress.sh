@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 GENL="python3 $TESTS_DIR/genl.py"
-MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"
+MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap ip_vs_ext"
 SVC='1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}'
 
 genl_fuzz() {

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IPVS extensions: the core the feature modules share (ip_vs_ext.ko).
+ * What each function does is said in include/ip_vs_ext.h.
+ *
+ * Authors:	the ipvs-ext developers
+ */
+
+#define KMSG_COMPONENT "IPVS"
+#define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/tcp.h>
+
+#include "include/ip_vs_ext.h"
+
+/* ---- per-netns settings tables */
+
+struct ip_vs_ext_svc *ip_vs_ext_svc_find(struct ip_vs_ext_svc_table *t,
+					 const struct ip_vs_ext_svc_key *k)
+{
+	struct ip_vs_ext_svc *s;
+
+	hash_for_each_possible_rcu(t->ht, s, node, ip_vs_ext_svc_hash(k),
+				   lockdep_is_held(&t->lock))
+		if (ip_vs_ext_svc_key_eq(&s->key, k))
+			return s;
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_find);
+
+struct ip_vs_ext_svc *
+ip_vs_ext_svc_find_pkt(struct ip_vs_ext_svc_table *t, u16 af, u32 mark,
+		       u16 protocol, const union nf_inet_addr *daddr,
+		       __be16 dport)
+{
+	struct ip_vs_ext_svc_key k;
+	struct ip_vs_ext_svc *s;
+
+	if (!READ_ONCE(t->count))
+		return NULL;
+	if (mark) {
+		ip_vs_ext_svc_key_fwmark(&k, af, mark);
+		s = ip_vs_ext_svc_find(t, &k);
+		if (s)
+			return s;
+	}
+	ip_vs_ext_svc_key_addr(&k, af, protocol, daddr, dport);
+	s = ip_vs_ext_svc_find(t, &k);
+	if (s || !dport)
+		return s;
+	k.port = 0;
+	return ip_vs_ext_svc_find(t, &k);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_find_pkt);
+
+void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
+			  struct ip_vs_ext_svc *s)
+{
+	hash_add_rcu(t->ht, &s->node, ip_vs_ext_svc_hash(&s->key));
+	WRITE_ONCE(t->count, t->count + 1);
+	t->gen++;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_insert);
+
+static void ip_vs_ext_svc_destroy_rcu(struct rcu_head *head)
+{
+	struct ip_vs_ext_svc *s = container_of(head, struct ip_vs_ext_svc, rcu);
+
+	s->destroy(s);
+}
+
+void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
+			  struct ip_vs_ext_svc *s)
+{
+	hash_del_rcu(&s->node);
+	WRITE_ONCE(t->count, t->count - 1);
+	t->gen++;
+	if (s->destroy)
+		call_rcu(&s->rcu, ip_vs_ext_svc_destroy_rcu);
+	else
+		kfree_rcu(s, rcu);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_remove);
+
+void ip_vs_ext_svc_flush(struct ip_vs_ext_svc_table *t)
+{
+	struct ip_vs_ext_svc *s;
+	struct hlist_node *tmp;
+	int bkt;
+
+	mutex_lock(&t->lock);
+	hash_for_each_safe(t->ht, bkt, tmp, s, node)
+		ip_vs_ext_svc_remove(t, s);
+	mutex_unlock(&t->lock);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_flush);
+
+/* ---- generic netlink */
+
+const struct nla_policy ip_vs_ext_svc_policy[IPVS_EXT_SVC_ATTR_MAX + 1] = {
+	[IPVS_EXT_SVC_ATTR_AF]		= NLA_POLICY_RANGE(NLA_U16, AF_INET, AF_INET6),
+	[IPVS_EXT_SVC_ATTR_PROTOCOL]	= { .type = NLA_U16 },
+	[IPVS_EXT_SVC_ATTR_ADDR]	= NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+	[IPVS_EXT_SVC_ATTR_PORT]	= { .type = NLA_U16 },
+	[IPVS_EXT_SVC_ATTR_FWMARK]	= NLA_POLICY_MIN(NLA_U32, 1),
+};
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_policy);
+
+int ip_vs_ext_svc_key_parse(struct ip_vs_ext_svc_key *k,
+			    const struct nlattr *nest,
+			    struct netlink_ext_ack *extack)
+{
+	struct nlattr *a[IPVS_EXT_SVC_ATTR_MAX + 1];
+	union nf_inet_addr addr = {};
+	u16 af, proto;
+	int err, len;
+
+	if (!nest) {
+		NL_SET_ERR_MSG(extack, "virtual service attribute is missing");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(a, IPVS_EXT_SVC_ATTR_MAX, nest,
+			       ip_vs_ext_svc_policy, extack);
+	if (err)
+		return err;
+	if (!a[IPVS_EXT_SVC_ATTR_AF]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "address family is missing");
+		return -EINVAL;
+	}
+	af = nla_get_u16(a[IPVS_EXT_SVC_ATTR_AF]);
+	if (af != AF_INET && af != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_EXT_SVC_ATTR_AF],
+				    "address family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	if (a[IPVS_EXT_SVC_ATTR_FWMARK]) {
+		if (a[IPVS_EXT_SVC_ATTR_PROTOCOL] || a[IPVS_EXT_SVC_ATTR_ADDR] ||
+		    a[IPVS_EXT_SVC_ATTR_PORT]) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "a firewall-mark service has no protocol, address or port");
+			return -EINVAL;
+		}
+		ip_vs_ext_svc_key_fwmark(k, af,
+					 nla_get_u32(a[IPVS_EXT_SVC_ATTR_FWMARK]));
+		return 0;
+	}
+	if (!a[IPVS_EXT_SVC_ATTR_PROTOCOL] || !a[IPVS_EXT_SVC_ATTR_ADDR] ||
+	    !a[IPVS_EXT_SVC_ATTR_PORT]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "service needs a firewall mark or protocol, address and port");
+		return -EINVAL;
+	}
+	proto = nla_get_u16(a[IPVS_EXT_SVC_ATTR_PROTOCOL]);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+	    proto != IPPROTO_SCTP) {
+		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_EXT_SVC_ATTR_PROTOCOL],
+				    "protocol must be TCP, UDP or SCTP");
+		return -EPROTONOSUPPORT;
+	}
+	len = nla_len(a[IPVS_EXT_SVC_ATTR_ADDR]);
+	if ((af == AF_INET && len != sizeof(struct in_addr) &&
+	     len != sizeof(addr)) ||
+	    (af == AF_INET6 && len != sizeof(struct in6_addr))) {
+		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_EXT_SVC_ATTR_ADDR],
+				    "address length does not match the family");
+		return -EINVAL;
+	}
+	nla_memcpy(&addr, a[IPVS_EXT_SVC_ATTR_ADDR], sizeof(addr));
+	ip_vs_ext_svc_key_addr(k, af, proto, &addr,
+			       nla_get_be16(a[IPVS_EXT_SVC_ATTR_PORT]));
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_key_parse);
+
+int ip_vs_ext_svc_key_put(struct sk_buff *skb,
+			  const struct ip_vs_ext_svc_key *k)
+{
+	struct nlattr *nest = nla_nest_start(skb, IPVS_EXT_ATTR_SERVICE);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u16(skb, IPVS_EXT_SVC_ATTR_AF, k->af))
+		goto err_cancel;
+	if (k->fwmark) {
+		if (nla_put_u32(skb, IPVS_EXT_SVC_ATTR_FWMARK, k->fwmark))
+			goto err_cancel;
+	} else if (nla_put_u16(skb, IPVS_EXT_SVC_ATTR_PROTOCOL, k->protocol) ||
+		   nla_put(skb, IPVS_EXT_SVC_ATTR_ADDR,
+			   k->af == AF_INET ? sizeof(struct in_addr) :
+					      sizeof(struct in6_addr), &k->addr) ||
+		   nla_put_be16(skb, IPVS_EXT_SVC_ATTR_PORT, k->port)) {
+		goto err_cancel;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_svc_key_put);
+
+int ip_vs_ext_nl_get(struct ip_vs_ext_svc_table *t,
+		     struct genl_info *info, ip_vs_ext_fill_t fill)
+{
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+	struct sk_buff *msg;
+	int err;
+
+	err = ip_vs_ext_svc_key_parse(&key, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				      info->extack);
+	if (err)
+		return err;
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&t->lock);
+	s = ip_vs_ext_svc_find(t, &key);
+	if (!s) {
+		NL_SET_ERR_MSG(info->extack, "service has no settings");
+		err = -ENOENT;
+	} else {
+		err = fill(msg, info->snd_portid, info->snd_seq, 0, s);
+	}
+	mutex_unlock(&t->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_get);
+
+int ip_vs_ext_nl_dump(struct ip_vs_ext_svc_table *t,
+		      struct sk_buff *skb,
+		      struct netlink_callback *cb,
+		      ip_vs_ext_fill_t fill)
+{
+	struct ip_vs_ext_svc *s;
+	struct nlmsghdr *nlh;
+	long idx = 0, start = cb->args[0];
+	int bkt;
+
+	mutex_lock(&t->lock);
+	/* a change between two parts of the dump flags it NLM_F_DUMP_INTR */
+	cb->seq = t->gen;
+	hash_for_each(t->ht, bkt, s, node) {
+		if (idx < start) {
+			idx++;
+			continue;
+		}
+		nlh = (struct nlmsghdr *)skb_tail_pointer(skb);
+		if (fill(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			 NLM_F_MULTI, s))
+			break;
+		nl_dump_check_consistent(cb, nlh);
+		idx++;
+	}
+	mutex_unlock(&t->lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_dump);
+
+int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
+			  struct genl_info *info,
+			  struct ip_vs_ext_svc_key *key,
+			  struct ip_vs_ext_svc **s)
+{
+	int err;
+
+	err = ip_vs_ext_svc_key_parse(key, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				      info->extack);
+	if (err)
+		return err;
+	mutex_lock(&t->lock);
+	*s = ip_vs_ext_svc_find(t, key);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_lock_svc);
+
+int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
+			    struct genl_info *info)
+{
+	unsigned int limit = genl_info_net(info)->user_ns == &init_user_ns ?
+			     IP_VS_EXT_SVC_LIMIT : IP_VS_EXT_SVC_LIMIT_USERNS;
+
+	if (t->count < limit)
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "too many services with settings");
+	return -ENOSPC;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_check_room);
+
+/* ---- per-netns sysctls */
+
+struct ctl_table_header *
+ip_vs_ext_sysctl_register(struct net *net, const struct ctl_table *tmpl,
+			  size_t size, void *base, proc_handler *netns_handler)
+{
+	struct ctl_table_header *hdr;
+	struct ctl_table *tbl;
+	size_t i, n = size / sizeof(*tmpl);
+
+	tbl = kmemdup(tmpl, size, GFP_KERNEL);
+	if (!tbl)
+		return NULL;
+	for (i = 0; i < n && tbl[i].procname; i++) {
+		tbl[i].data = base + (uintptr_t)tmpl[i].data;
+		if (netns_handler && tbl[i].proc_handler == netns_handler)
+			tbl[i].extra1 = base;
+		if (net->user_ns != &init_user_ns)
+			tbl[i].mode &= 0444;
+	}
+	hdr = register_net_sysctl(net, "net/ipv4/vs", tbl);
+	if (!hdr)
+		kfree(tbl);
+	return hdr;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_sysctl_register);
+
+void ip_vs_ext_sysctl_unregister(struct ctl_table_header *hdr)
+{
+	struct ctl_table *tbl;
+
+	if (!hdr)
+		return;
+	tbl = hdr->ctl_table_arg;
+	unregister_net_sysctl_table(hdr);
+	kfree(tbl);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_sysctl_unregister);
+
+/* ---- TCP segments of the director's own */
+
+struct sk_buff *
+ip_vs_ext_tcp_build(struct net *net, int af, const union nf_inet_addr *saddr,
+		    const union nf_inet_addr *daddr, __be16 sport, __be16 dport,
+		    u32 seq, u32 ack, u8 flags, u16 win, const u8 *opts,
+		    unsigned int optlen)
+{
+	unsigned int nhlen = af == AF_INET6 ? sizeof(struct ipv6hdr) :
+					       sizeof(struct iphdr);
+	unsigned int tcplen = sizeof(struct tcphdr) + optlen;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	__wsum csum;
+
+	skb = alloc_skb(LL_MAX_HEADER + nhlen + tcplen, GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_reset_network_header(skb);
+	if (af == AF_INET6) {
+		struct ipv6hdr *ip6h = skb_put(skb, nhlen);
+
+		ip6_flow_hdr(ip6h, 0, 0);
+		ip6h->payload_len = htons(tcplen);
+		ip6h->nexthdr = IPPROTO_TCP;
+		ip6h->hop_limit = READ_ONCE(net->ipv6.devconf_all->hop_limit);
+		ip6h->saddr = saddr->in6;
+		ip6h->daddr = daddr->in6;
+		skb->protocol = htons(ETH_P_IPV6);
+	} else {
+		struct iphdr *iph = skb_put(skb, nhlen);
+
+		iph->version = 4;
+		iph->ihl = nhlen / 4;
+		iph->tos = 0;
+		iph->tot_len = htons(nhlen + tcplen);
+		iph->id = 0;
+		iph->frag_off = htons(IP_DF);
+		iph->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+		iph->protocol = IPPROTO_TCP;
+		iph->saddr = saddr->ip;
+		iph->daddr = daddr->ip;
+		ip_send_check(iph);
+		skb->protocol = htons(ETH_P_IP);
+	}
+	skb_set_transport_header(skb, nhlen);
+	th = skb_put_zero(skb, tcplen);
+	th->source = sport;
+	th->dest = dport;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	tcp_flag_byte(th) = flags;
+	th->doff = tcplen / 4;
+	th->window = htons(win);
+	memcpy(th + 1, opts, optlen);
+	csum = csum_partial(th, tcplen, 0);
+	if (af == AF_INET6)
+		th->check = csum_ipv6_magic(&saddr->in6, &daddr->in6, tcplen,
+					    IPPROTO_TCP, csum);
+	else
+		th->check = tcp_v4_check(tcplen, saddr->ip, daddr->ip, csum);
+	skb->ip_summed = CHECKSUM_NONE;
+	return skb;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_build);
+
+void ip_vs_ext_tcp_xmit(struct net *net, int af,
+			struct sk_buff *skb,
+			const union nf_inet_addr *saddr,
+			const union nf_inet_addr *daddr)
+{
+	skb_dst_drop(skb);
+	if (af == AF_INET6) {
+		struct flowi6 fl6 = {
+			.daddr		= daddr->in6,
+			.saddr		= saddr->in6,
+			.flowi6_proto	= IPPROTO_TCP,
+			.flowi6_flags	= FLOWI_FLAG_ANYSRC,
+		};
+		struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+
+		if (dst->error) {
+			dst_release(dst);
+			kfree_skb(skb);
+			return;
+		}
+		skb_dst_set(skb, dst);
+		ip6_local_out(net, NULL, skb);
+	} else {
+		struct flowi4 fl4 = {
+			.daddr		= daddr->ip,
+			.saddr		= saddr->ip,
+			.flowi4_proto	= IPPROTO_TCP,
+			.flowi4_flags	= FLOWI_FLAG_ANYSRC,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt)) {
+			kfree_skb(skb);
+			return;
+		}
+		skb_dst_set(skb, &rt->dst);
+		ip_local_out(net, NULL, skb);
+	}
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_xmit);
+
+void ip_vs_ext_tcp_send(struct net *net, int af,
+			const union nf_inet_addr *saddr,
+			const union nf_inet_addr *daddr,
+			__be16 sport, __be16 dport, u32 seq,
+			u32 ack, u8 flags, u16 win,
+			const u8 *opts, unsigned int optlen)
+{
+	struct sk_buff *skb;
+
+	skb = ip_vs_ext_tcp_build(net, af, saddr, daddr, sport, dport, seq, ack,
+				  flags, win, opts, optlen);
+
+	if (skb)
+		ip_vs_ext_tcp_xmit(net, af, skb, saddr, daddr);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_send);
+
+/* ---- the reaper's cookie fallback */
+
+static DEFINE_MUTEX(ip_vs_ext_fallback_lock);
+static const struct ip_vs_ext_cookie_fallback __rcu *ip_vs_ext_fallback;
+
+int ip_vs_ext_register_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f)
+{
+	int err = 0;
+
+	mutex_lock(&ip_vs_ext_fallback_lock);
+	if (rcu_access_pointer(ip_vs_ext_fallback))
+		err = -EBUSY;
+	else
+		rcu_assign_pointer(ip_vs_ext_fallback, f);
+	mutex_unlock(&ip_vs_ext_fallback_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_register_cookie_fallback);
+
+/* After this, no CPU runs @f's switch: its module may go. */
+void ip_vs_ext_unregister_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f)
+{
+	mutex_lock(&ip_vs_ext_fallback_lock);
+	if (rcu_access_pointer(ip_vs_ext_fallback) == f)
+		RCU_INIT_POINTER(ip_vs_ext_fallback, NULL);
+	mutex_unlock(&ip_vs_ext_fallback_lock);
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_unregister_cookie_fallback);
+
+int ip_vs_ext_cookie_fallback(struct net *net, bool on, u64 *diverted)
+{
+	const struct ip_vs_ext_cookie_fallback *f;
+	int err = -ENOENT;
+
+	rcu_read_lock();
+	f = rcu_dereference(ip_vs_ext_fallback);
+	if (f) {
+		*diverted = f->set(net, on);
+		err = 0;
+	}
+	rcu_read_unlock();
+	return err;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_cookie_fallback);
+
+/* No state of its own: the feature modules hold what they register. */
+static int __init ip_vs_ext_init(void)
+{
+	return 0;
+}
+
+static void __exit ip_vs_ext_exit(void)
+{
+	/* entries of the tables are freed by callbacks in this module */
+	rcu_barrier();
+}
+
+module_init(ip_vs_ext_init);
+module_exit(ip_vs_ext_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("IPVS extensions: core shared by the feature modules");
