@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <net/ip.h>
+#include <net/netns/generic.h>
 #include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
@@ -300,6 +301,161 @@ int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
 	return -ENOSPC;
 }
 EXPORT_SYMBOL_GPL(ip_vs_ext_nl_check_room);
+
+/*
+ * The registered families, found by the id of a request's message: a
+ * genl_info of this kernel does not point to its family.  Few features,
+ * so a small array; changed under the mutex, read under RCU.
+ */
+#define IP_VS_EXT_MAX_FAMILIES	8
+static DEFINE_MUTEX(ip_vs_ext_families_lock);
+static struct ip_vs_ext_family __rcu *ip_vs_ext_families[IP_VS_EXT_MAX_FAMILIES];
+
+int ip_vs_ext_register_family(struct ip_vs_ext_family *f)
+{
+	int i, err = -ENOSPC;
+
+	mutex_lock(&ip_vs_ext_families_lock);
+	for (i = 0; i < IP_VS_EXT_MAX_FAMILIES; i++) {
+		if (rcu_access_pointer(ip_vs_ext_families[i]))
+			continue;
+		/* before the family exists: its first request finds it */
+		rcu_assign_pointer(ip_vs_ext_families[i], f);
+		err = genl_register_family(&f->genl);
+		if (err)
+			RCU_INIT_POINTER(ip_vs_ext_families[i], NULL);
+		break;
+	}
+	mutex_unlock(&ip_vs_ext_families_lock);
+	if (err)
+		synchronize_rcu();
+	return err;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_register_family);
+
+void ip_vs_ext_unregister_family(struct ip_vs_ext_family *f)
+{
+	int i;
+
+	/* waits for the family's requests in progress */
+	genl_unregister_family(&f->genl);
+	mutex_lock(&ip_vs_ext_families_lock);
+	for (i = 0; i < IP_VS_EXT_MAX_FAMILIES; i++)
+		if (rcu_access_pointer(ip_vs_ext_families[i]) == f)
+			RCU_INIT_POINTER(ip_vs_ext_families[i], NULL);
+	mutex_unlock(&ip_vs_ext_families_lock);
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_unregister_family);
+
+/* The family of a request; it stays registered while the request runs. */
+static const struct ip_vs_ext_family *ip_vs_ext_family_of(struct genl_info *info)
+{
+	const struct ip_vs_ext_family *f, *found = NULL;
+	int i;
+
+	rcu_read_lock();
+	for (i = 0; i < IP_VS_EXT_MAX_FAMILIES && !found; i++) {
+		f = rcu_dereference(ip_vs_ext_families[i]);
+		if (f && f->genl.id == info->nlhdr->nlmsg_type)
+			found = f;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+static void *ip_vs_ext_family_pernet(const struct ip_vs_ext_family *f,
+				     struct net *net)
+{
+	return net_generic(net, *f->net_id);
+}
+
+static struct ip_vs_ext_svc_table *
+ip_vs_ext_family_svcs(const struct ip_vs_ext_family *f, void *pernet)
+{
+	return pernet + f->svcs;
+}
+
+int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
+	void *pernet;
+
+	if (!f)
+		return -EOPNOTSUPP;
+	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
+	return ip_vs_ext_nl_get(ip_vs_ext_family_svcs(f, pernet), info, f->fill);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_get_op);
+
+int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_family *family = genl_dumpit_info(cb)->family;
+	const struct ip_vs_ext_family *f;
+	void *pernet;
+
+	f = container_of(family, const struct ip_vs_ext_family, genl);
+	pernet = ip_vs_ext_family_pernet(f, sock_net(skb->sk));
+
+	return ip_vs_ext_nl_dump(ip_vs_ext_family_svcs(f, pernet), skb, cb,
+				 f->fill);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_dump_op);
+
+int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
+	struct ip_vs_ext_svc_table *t;
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+	void *pernet;
+	int err;
+
+	if (!f)
+		return -EOPNOTSUPP;
+	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
+	t = ip_vs_ext_family_svcs(f, pernet);
+	err = ip_vs_ext_nl_lock_svc(t, info, &key, &s);
+	if (err)
+		return err;
+	if (s) {
+		if (f->unlink)
+			f->unlink(pernet, s);
+		ip_vs_ext_svc_remove(t, s);
+	} else {
+		/* the feature's string: it stays loaded until the ack is sent */
+		if (info->extack)
+			info->extack->_msg = f->none;
+		err = -ENOENT;
+	}
+	mutex_unlock(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_del_op);
+
+int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
+	struct ip_vs_ext_svc_table *t;
+	struct ip_vs_ext_svc *s;
+	struct hlist_node *tmp;
+	void *pernet;
+	int bkt;
+
+	if (!f)
+		return -EOPNOTSUPP;
+	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
+	t = ip_vs_ext_family_svcs(f, pernet);
+	mutex_lock(&t->lock);
+	hash_for_each_safe(t->ht, bkt, tmp, s, node) {
+		if (f->unlink)
+			f->unlink(pernet, s);
+		ip_vs_ext_svc_remove(t, s);
+	}
+	mutex_unlock(&t->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_flush_op);
 
 /* ---- per-netns sysctls */
 

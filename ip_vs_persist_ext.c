@@ -408,7 +408,7 @@ static const struct ctl_table ip_vs_persist_sysctl_tmpl[] = {
 };
 
 /* Generic netlink family "IPVS_PERSIST". */
-static struct genl_family ip_vs_persist_genl;
+static struct ip_vs_ext_family ip_vs_persist_family;
 
 static struct netlink_range_validation ip_vs_persist_max_range = {
 	.max = IPVS_PERSIST_MAX_LIMIT,
@@ -452,7 +452,7 @@ static int ip_vs_persist_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
 		container_of(s, struct ip_vs_persist_svc, base);
 	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &ip_vs_persist_genl, flags,
+	hdr = genlmsg_put(skb, portid, seq, &ip_vs_persist_family.genl, flags,
 			  IPVS_EXT_CMD_GET_SERVICE);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -536,52 +536,18 @@ out:
 	return err;
 }
 
-static int ip_vs_persist_nl_get(struct sk_buff *skb, struct genl_info *info)
+/* A service's settings go (DEL, FLUSH): it no longer counts as idle. */
+static void ip_vs_persist_unlink(void *pernet, struct ip_vs_ext_svc *s)
 {
-	return ip_vs_ext_nl_get(&ip_vs_persist_pernet(genl_info_net(info))->svcs,
-				info, ip_vs_persist_fill_svc);
-}
-
-static int ip_vs_persist_nl_dump(struct sk_buff *skb,
-				 struct netlink_callback *cb)
-{
-	return ip_vs_ext_nl_dump(&ip_vs_persist_pernet(sock_net(skb->sk))->svcs,
-				 skb, cb, ip_vs_persist_fill_svc);
-}
-
-static int ip_vs_persist_nl_del(struct sk_buff *skb, struct genl_info *info)
-{
-	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(genl_info_net(info));
-	struct ip_vs_ext_svc_key key;
-	struct ip_vs_ext_svc *s;
-	int err;
-
-	err = ip_vs_ext_nl_lock_svc(&pn->svcs, info, &key, &s);
-	if (err)
-		return err;
-	if (s) {
-		ip_vs_persist_idle_account(pn, container_of(s, struct ip_vs_persist_svc,
-							    base)->mode,
-					   IPVS_PERSIST_MODE_RENEW);
-		ip_vs_ext_svc_remove(&pn->svcs, s);
-	} else {
-		NL_SET_ERR_MSG(info->extack, "service has no persistence settings");
-		err = -ENOENT;
-	}
-	mutex_unlock(&pn->svcs.lock);
-	return err;
+	ip_vs_persist_idle_account(pernet,
+				   container_of(s, struct ip_vs_persist_svc, base)->mode,
+				   IPVS_PERSIST_MODE_RENEW);
 }
 
 static void ip_vs_persist_flush(struct ip_vs_persist_net *pn)
 {
 	ip_vs_ext_svc_flush(&pn->svcs);
 	WRITE_ONCE(pn->idle_svcs, 0);
-}
-
-static int ip_vs_persist_nl_flush(struct sk_buff *skb, struct genl_info *info)
-{
-	ip_vs_persist_flush(ip_vs_persist_pernet(genl_info_net(info)));
-	return 0;
 }
 
 static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
@@ -593,7 +559,7 @@ static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ip_vs_persist_genl, 0,
+	hdr = genlmsg_put_reply(msg, info, &ip_vs_persist_family.genl, 0,
 				IPVS_EXT_CMD_GET_INFO);
 	if (!hdr ||
 	    nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
@@ -615,18 +581,18 @@ static const struct genl_small_ops ip_vs_persist_genl_ops[] = {
 	{
 		.cmd	= IPVS_EXT_CMD_GET_SERVICE,
 		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_persist_nl_get,
-		.dumpit	= ip_vs_persist_nl_dump,
+		.doit	= ip_vs_ext_nl_get_op,
+		.dumpit	= ip_vs_ext_nl_dump_op,
 	},
 	{
 		.cmd	= IPVS_EXT_CMD_DEL_SERVICE,
 		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_persist_nl_del,
+		.doit	= ip_vs_ext_nl_del_op,
 	},
 	{
 		.cmd	= IPVS_EXT_CMD_FLUSH,
 		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_persist_nl_flush,
+		.doit	= ip_vs_ext_nl_flush_op,
 	},
 	{
 		.cmd	= IPVS_EXT_CMD_GET_INFO,
@@ -635,15 +601,22 @@ static const struct genl_small_ops ip_vs_persist_genl_ops[] = {
 	},
 };
 
-static struct genl_family ip_vs_persist_genl __ro_after_init = {
-	.name		= IPVS_PERSIST_GENL_NAME,
-	.version	= IPVS_EXT_GENL_VERSION,
-	.maxattr	= IPVS_PERSIST_ATTR_MAXNR,
-	.policy		= ip_vs_persist_policy,
-	.netnsok	= true,
-	.module		= THIS_MODULE,
-	.small_ops	= ip_vs_persist_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(ip_vs_persist_genl_ops),
+static struct ip_vs_ext_family ip_vs_persist_family __ro_after_init = {
+	.genl = {
+		.name		= IPVS_PERSIST_GENL_NAME,
+		.version	= IPVS_EXT_GENL_VERSION,
+		.maxattr	= IPVS_PERSIST_ATTR_MAXNR,
+		.policy		= ip_vs_persist_policy,
+		.netnsok	= true,
+		.module		= THIS_MODULE,
+		.small_ops	= ip_vs_persist_genl_ops,
+		.n_small_ops	= ARRAY_SIZE(ip_vs_persist_genl_ops),
+	},
+	.net_id	= &ip_vs_persist_net_id,
+	.svcs	= offsetof(struct ip_vs_persist_net, svcs),
+	.fill	= ip_vs_persist_fill_svc,
+	.unlink	= ip_vs_persist_unlink,
+	.none	= "service has no persistence settings",
 };
 
 static int __net_init ip_vs_persist_net_init(struct net *net)
@@ -696,7 +669,7 @@ static int __init ip_vs_persist_init(void)
 	err = register_pernet_subsys(&ip_vs_persist_net_ops);
 	if (err)
 		return err;
-	err = genl_register_family(&ip_vs_persist_genl);
+	err = ip_vs_ext_register_family(&ip_vs_persist_family);
 	if (err)
 		goto err_pernet;
 	err = register_ip_vs_pe(&ip_vs_persist_pe);
@@ -705,7 +678,7 @@ static int __init ip_vs_persist_init(void)
 	return 0;
 
 err_genl:
-	genl_unregister_family(&ip_vs_persist_genl);
+	ip_vs_ext_unregister_family(&ip_vs_persist_family);
 err_pernet:
 	unregister_pernet_subsys(&ip_vs_persist_net_ops);
 	return err;
@@ -715,7 +688,7 @@ static void __exit ip_vs_persist_exit(void)
 {
 	/* Templates hold the module (ip_vs_pe_get): none is left here. */
 	unregister_ip_vs_pe(&ip_vs_persist_pe);
-	genl_unregister_family(&ip_vs_persist_genl);
+	ip_vs_ext_unregister_family(&ip_vs_persist_family);
 	unregister_pernet_subsys(&ip_vs_persist_net_ops);
 	synchronize_rcu();
 	/* Settings are freed with kfree_rcu. */

@@ -1603,7 +1603,7 @@ static const struct ctl_table ip_vs_syncookie_sysctl_tmpl[] = {
 };
 
 /* Generic netlink family "IPVS_SYNCOOKIE". */
-static struct genl_family ip_vs_syncookie_genl;
+static struct ip_vs_ext_family ip_vs_syncookie_family;
 
 static const struct nla_policy ip_vs_syncookie_policy[IPVS_SYNCOOKIE_ATTR_MAXNR + 1] = {
 	[IPVS_SYNCOOKIE_ATTR_SERVICE]	= NLA_POLICY_NESTED(ip_vs_ext_svc_policy),
@@ -1642,7 +1642,7 @@ static int ip_vs_syncookie_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
 		container_of(s, struct ip_vs_syncookie_svc, base);
 	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &ip_vs_syncookie_genl, flags,
+	hdr = genlmsg_put(skb, portid, seq, &ip_vs_syncookie_family.genl, flags,
 			  IPVS_EXT_CMD_GET_SERVICE);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -1799,45 +1799,6 @@ out:
 	return err;
 }
 
-static int ip_vs_syncookie_nl_get(struct sk_buff *skb, struct genl_info *info)
-{
-	return ip_vs_ext_nl_get(&ip_vs_syncookie_pernet(genl_info_net(info))->svcs,
-				info, ip_vs_syncookie_fill_svc);
-}
-
-static int ip_vs_syncookie_nl_dump(struct sk_buff *skb,
-				   struct netlink_callback *cb)
-{
-	return ip_vs_ext_nl_dump(&ip_vs_syncookie_pernet(sock_net(skb->sk))->svcs,
-				 skb, cb, ip_vs_syncookie_fill_svc);
-}
-
-static int ip_vs_syncookie_nl_del(struct sk_buff *skb, struct genl_info *info)
-{
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
-	struct ip_vs_ext_svc_key key;
-	struct ip_vs_ext_svc *s;
-	int err;
-
-	err = ip_vs_ext_nl_lock_svc(&cn->svcs, info, &key, &s);
-	if (err)
-		return err;
-	if (s) {
-		ip_vs_ext_svc_remove(&cn->svcs, s);
-	} else {
-		NL_SET_ERR_MSG(info->extack, "service has no SYN-cookie settings");
-		err = -ENOENT;
-	}
-	mutex_unlock(&cn->svcs.lock);
-	return err;
-}
-
-static int ip_vs_syncookie_nl_flush(struct sk_buff *skb, struct genl_info *info)
-{
-	ip_vs_ext_svc_flush(&ip_vs_syncookie_pernet(genl_info_net(info))->svcs);
-	return 0;
-}
-
 static int ip_vs_syncookie_nl_secret(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
@@ -1863,18 +1824,18 @@ static const struct genl_small_ops ip_vs_syncookie_genl_ops[] = {
 	{
 		.cmd	= IPVS_EXT_CMD_GET_SERVICE,
 		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_syncookie_nl_get,
-		.dumpit	= ip_vs_syncookie_nl_dump,
+		.doit	= ip_vs_ext_nl_get_op,
+		.dumpit	= ip_vs_ext_nl_dump_op,
 	},
 	{
 		.cmd	= IPVS_EXT_CMD_DEL_SERVICE,
 		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_syncookie_nl_del,
+		.doit	= ip_vs_ext_nl_del_op,
 	},
 	{
 		.cmd	= IPVS_EXT_CMD_FLUSH,
 		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_syncookie_nl_flush,
+		.doit	= ip_vs_ext_nl_flush_op,
 	},
 	{
 		.cmd	= IPVS_SYNCOOKIE_CMD_SET_SECRET,
@@ -1883,15 +1844,21 @@ static const struct genl_small_ops ip_vs_syncookie_genl_ops[] = {
 	},
 };
 
-static struct genl_family ip_vs_syncookie_genl __ro_after_init = {
-	.name		= IPVS_SYNCOOKIE_GENL_NAME,
-	.version	= IPVS_EXT_GENL_VERSION,
-	.maxattr	= IPVS_SYNCOOKIE_ATTR_MAXNR,
-	.policy		= ip_vs_syncookie_policy,
-	.netnsok	= true,
-	.module		= THIS_MODULE,
-	.small_ops	= ip_vs_syncookie_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(ip_vs_syncookie_genl_ops),
+static struct ip_vs_ext_family ip_vs_syncookie_family __ro_after_init = {
+	.genl = {
+		.name		= IPVS_SYNCOOKIE_GENL_NAME,
+		.version	= IPVS_EXT_GENL_VERSION,
+		.maxattr	= IPVS_SYNCOOKIE_ATTR_MAXNR,
+		.policy		= ip_vs_syncookie_policy,
+		.netnsok	= true,
+		.module		= THIS_MODULE,
+		.small_ops	= ip_vs_syncookie_genl_ops,
+		.n_small_ops	= ARRAY_SIZE(ip_vs_syncookie_genl_ops),
+	},
+	.net_id	= &ip_vs_syncookie_net_id,
+	.svcs	= offsetof(struct ip_vs_syncookie_net, svcs),
+	.fill	= ip_vs_syncookie_fill_svc,
+	.none	= "service has no SYN-cookie settings",
 };
 
 static int __net_init ip_vs_syncookie_net_init(struct net *net)
@@ -1976,7 +1943,7 @@ static int __init ip_vs_syncookie_init(void)
 	err = register_pernet_subsys(&ip_vs_syncookie_net_ops);
 	if (err)
 		return err;
-	err = genl_register_family(&ip_vs_syncookie_genl);
+	err = ip_vs_ext_register_family(&ip_vs_syncookie_family);
 	if (err)
 		goto err_pernet;
 	err = ip_vs_ext_register_cookie_fallback(&ip_vs_sc_fallback);
@@ -1985,7 +1952,7 @@ static int __init ip_vs_syncookie_init(void)
 	return 0;
 
 err_genl:
-	genl_unregister_family(&ip_vs_syncookie_genl);
+	ip_vs_ext_unregister_family(&ip_vs_syncookie_family);
 err_pernet:
 	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
 	return err;
@@ -1997,7 +1964,7 @@ static void __exit ip_vs_syncookie_exit(void)
 
 	WRITE_ONCE(ip_vs_syncookie_unloading, true);
 	ip_vs_ext_unregister_cookie_fallback(&ip_vs_sc_fallback);
-	genl_unregister_family(&ip_vs_syncookie_genl);
+	ip_vs_ext_unregister_family(&ip_vs_syncookie_family);
 	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
 	/* the hooks are gone: no CPU sets a pending connection any more */
 	synchronize_net();

@@ -220,6 +220,30 @@ int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
 			    struct genl_info *info);
 
 /*
+ * A feature's generic netlink family, with what the core's handlers of the
+ * commands the families share need to know of its settings.  A feature's
+ * ops point .doit/.dumpit of GET_SERVICE, DEL_SERVICE and FLUSH at the
+ * ip_vs_ext_nl_*_op handlers below; it registers the family with
+ * ip_vs_ext_register_family() instead of genl_register_family().
+ */
+struct ip_vs_ext_family {
+	struct genl_family	genl;
+	unsigned int		*net_id;	/* the feature's net_generic id */
+	size_t			svcs;		/* offset of its table in that struct */
+	ip_vs_ext_fill_t	fill;		/* one service, for GET_SERVICE */
+	/* a service's settings go (DEL, FLUSH); table locked; may be NULL */
+	void			(*unlink)(void *pernet, struct ip_vs_ext_svc *s);
+	const char		*none;		/* extack: service without settings */
+};
+
+int ip_vs_ext_register_family(struct ip_vs_ext_family *f);
+void ip_vs_ext_unregister_family(struct ip_vs_ext_family *f);
+int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info);
+int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb);
+int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info);
+int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info);
+
+/*
  * Per-netns sysctls under net/ipv4/vs.  The template's .data holds the
  * offset of the variable inside the module's per-netns struct; the table is
  * duplicated for every netns and the offsets turned into pointers.  As IPVS
