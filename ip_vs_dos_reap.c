@@ -892,7 +892,7 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 }
 
 /* Generic netlink family "IPVS_REAP". */
-static struct genl_family ip_vs_reap_genl;
+static struct ip_vs_ext_family ip_vs_reap_family;
 
 static const struct nla_policy ip_vs_reap_policy[IPVS_REAP_ATTR_MAXNR + 1] = {
 	[IPVS_REAP_ATTR_STATE]	= { .type = NLA_REJECT },
@@ -912,7 +912,7 @@ static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ip_vs_reap_genl, 0,
+	hdr = genlmsg_put_reply(msg, info, &ip_vs_reap_family.genl, 0,
 				IPVS_EXT_CMD_GET_INFO);
 	if (!hdr ||
 	    nla_put_u8(msg, IPVS_REAP_ATTR_STATE, READ_ONCE(rn->state)) ||
@@ -950,15 +950,18 @@ static const struct genl_small_ops ip_vs_reap_genl_ops[] = {
 	},
 };
 
-static struct genl_family ip_vs_reap_genl __ro_after_init = {
-	.name		= IPVS_REAP_GENL_NAME,
-	.version	= IPVS_EXT_GENL_VERSION,
-	.maxattr	= IPVS_REAP_ATTR_MAXNR,
-	.policy		= ip_vs_reap_policy,
-	.netnsok	= true,
-	.module		= THIS_MODULE,
-	.small_ops	= ip_vs_reap_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(ip_vs_reap_genl_ops),
+static struct ip_vs_ext_family ip_vs_reap_family __ro_after_init = {
+	.genl = {
+		.name		= IPVS_REAP_GENL_NAME,
+		.version	= IPVS_EXT_GENL_VERSION,
+		.maxattr	= IPVS_REAP_ATTR_MAXNR,
+		.policy		= ip_vs_reap_policy,
+		.netnsok	= true,
+		.module		= THIS_MODULE,
+		.small_ops	= ip_vs_reap_genl_ops,
+		.n_small_ops	= ARRAY_SIZE(ip_vs_reap_genl_ops),
+	},
+	.net_id	= &ip_vs_reap_net_id,
 };
 
 static int __net_init ip_vs_reap_net_init(struct net *net)
@@ -1040,25 +1043,12 @@ static struct pernet_operations ip_vs_reap_net_ops = {
 
 static int __init ip_vs_reap_init(void)
 {
-	int err;
-
-	err = register_pernet_subsys(&ip_vs_reap_net_ops);
-	if (err)
-		return err;
-	err = genl_register_family(&ip_vs_reap_genl);
-	if (err)
-		goto err_pernet;
-	return 0;
-
-err_pernet:
-	unregister_pernet_subsys(&ip_vs_reap_net_ops);
-	return err;
+	return ip_vs_ext_register_feature(&ip_vs_reap_family, &ip_vs_reap_net_ops);
 }
 
 static void __exit ip_vs_reap_exit(void)
 {
-	genl_unregister_family(&ip_vs_reap_genl);
-	unregister_pernet_subsys(&ip_vs_reap_net_ops);
+	ip_vs_ext_unregister_feature(&ip_vs_reap_family, &ip_vs_reap_net_ops);
 }
 
 module_init(ip_vs_reap_init);

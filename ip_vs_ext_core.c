@@ -311,7 +311,7 @@ EXPORT_SYMBOL_GPL(ip_vs_ext_nl_check_room);
 static DEFINE_MUTEX(ip_vs_ext_families_lock);
 static struct ip_vs_ext_family __rcu *ip_vs_ext_families[IP_VS_EXT_MAX_FAMILIES];
 
-int ip_vs_ext_register_family(struct ip_vs_ext_family *f)
+static int ip_vs_ext_register_family(struct ip_vs_ext_family *f)
 {
 	int i, err = -ENOSPC;
 
@@ -331,9 +331,8 @@ int ip_vs_ext_register_family(struct ip_vs_ext_family *f)
 		synchronize_rcu();
 	return err;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_register_family);
 
-void ip_vs_ext_unregister_family(struct ip_vs_ext_family *f)
+static void ip_vs_ext_unregister_family(struct ip_vs_ext_family *f)
 {
 	int i;
 
@@ -346,7 +345,33 @@ void ip_vs_ext_unregister_family(struct ip_vs_ext_family *f)
 	mutex_unlock(&ip_vs_ext_families_lock);
 	synchronize_rcu();
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_unregister_family);
+
+int ip_vs_ext_register_feature(struct ip_vs_ext_family *f,
+			       struct pernet_operations *pernet)
+{
+	int err;
+
+	err = register_pernet_subsys(pernet);
+	if (err)
+		return err;
+	err = ip_vs_ext_register_family(f);
+	if (err)
+		goto err_pernet;
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(pernet);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_register_feature);
+
+void ip_vs_ext_unregister_feature(struct ip_vs_ext_family *f,
+				  struct pernet_operations *pernet)
+{
+	ip_vs_ext_unregister_family(f);
+	unregister_pernet_subsys(pernet);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_unregister_feature);
 
 /* The family of a request; it stays registered while the request runs. */
 static const struct ip_vs_ext_family *ip_vs_ext_family_of(struct genl_info *info)

@@ -666,21 +666,18 @@ static int __init ip_vs_persist_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&ip_vs_persist_net_ops);
+	err = ip_vs_ext_register_feature(&ip_vs_persist_family,
+					 &ip_vs_persist_net_ops);
 	if (err)
 		return err;
-	err = ip_vs_ext_register_family(&ip_vs_persist_family);
-	if (err)
-		goto err_pernet;
 	err = register_ip_vs_pe(&ip_vs_persist_pe);
 	if (err)
-		goto err_genl;
+		goto err_feature;
 	return 0;
 
-err_genl:
-	ip_vs_ext_unregister_family(&ip_vs_persist_family);
-err_pernet:
-	unregister_pernet_subsys(&ip_vs_persist_net_ops);
+err_feature:
+	ip_vs_ext_unregister_feature(&ip_vs_persist_family,
+				     &ip_vs_persist_net_ops);
 	return err;
 }
 
@@ -688,8 +685,8 @@ static void __exit ip_vs_persist_exit(void)
 {
 	/* Templates hold the module (ip_vs_pe_get): none is left here. */
 	unregister_ip_vs_pe(&ip_vs_persist_pe);
-	ip_vs_ext_unregister_family(&ip_vs_persist_family);
-	unregister_pernet_subsys(&ip_vs_persist_net_ops);
+	ip_vs_ext_unregister_feature(&ip_vs_persist_family,
+				     &ip_vs_persist_net_ops);
 	synchronize_rcu();
 	/* Settings are freed with kfree_rcu. */
 	rcu_barrier();

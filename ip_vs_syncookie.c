@@ -1940,21 +1940,18 @@ static int __init ip_vs_syncookie_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&ip_vs_syncookie_net_ops);
+	err = ip_vs_ext_register_feature(&ip_vs_syncookie_family,
+					 &ip_vs_syncookie_net_ops);
 	if (err)
 		return err;
-	err = ip_vs_ext_register_family(&ip_vs_syncookie_family);
-	if (err)
-		goto err_pernet;
 	err = ip_vs_ext_register_cookie_fallback(&ip_vs_sc_fallback);
 	if (err)
-		goto err_genl;
+		goto err_feature;
 	return 0;
 
-err_genl:
-	ip_vs_ext_unregister_family(&ip_vs_syncookie_family);
-err_pernet:
-	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
+err_feature:
+	ip_vs_ext_unregister_feature(&ip_vs_syncookie_family,
+				     &ip_vs_syncookie_net_ops);
 	return err;
 }
 
@@ -1964,8 +1961,8 @@ static void __exit ip_vs_syncookie_exit(void)
 
 	WRITE_ONCE(ip_vs_syncookie_unloading, true);
 	ip_vs_ext_unregister_cookie_fallback(&ip_vs_sc_fallback);
-	ip_vs_ext_unregister_family(&ip_vs_syncookie_family);
-	unregister_pernet_subsys(&ip_vs_syncookie_net_ops);
+	ip_vs_ext_unregister_feature(&ip_vs_syncookie_family,
+				     &ip_vs_syncookie_net_ops);
 	/* the hooks are gone: no CPU sets a pending connection any more */
 	synchronize_net();
 	for_each_possible_cpu(cpu) {

@@ -223,8 +223,8 @@ int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
  * A feature's generic netlink family, with what the core's handlers of the
  * commands the families share need to know of its settings.  A feature's
  * ops point .doit/.dumpit of GET_SERVICE, DEL_SERVICE and FLUSH at the
- * ip_vs_ext_nl_*_op handlers below; it registers the family with
- * ip_vs_ext_register_family() instead of genl_register_family().
+ * ip_vs_ext_nl_*_op handlers below.  A feature without a settings table
+ * (the reaper) leaves fill at NULL.
  */
 struct ip_vs_ext_family {
 	struct genl_family	genl;
@@ -236,8 +236,14 @@ struct ip_vs_ext_family {
 	const char		*none;		/* extack: service without settings */
 };
 
-int ip_vs_ext_register_family(struct ip_vs_ext_family *f);
-void ip_vs_ext_unregister_family(struct ip_vs_ext_family *f);
+/*
+ * A feature module's init and exit: its per-netns state, then its family
+ * (and the reverse), as ip_vs_pe_sip registers its engine in one line.
+ */
+int ip_vs_ext_register_feature(struct ip_vs_ext_family *f,
+			       struct pernet_operations *pernet);
+void ip_vs_ext_unregister_feature(struct ip_vs_ext_family *f,
+				  struct pernet_operations *pernet);
 int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info);
 int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb);
 int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info);
