@@ -22,7 +22,8 @@ DESTDIR ?=
 PREFIX  ?= /usr/local
 VERSION := $(shell cat VERSION)
 
-KSRC := ip_vs_ext_core.c ip_vs_persist_ext.c ip_vs_syncookie.c ip_vs_dos_reap.c \
+KSRC := ip_vs_ext_core.c ip_vs_persist_ext.c ip_vs_syncookie_main.c ip_vs_syncookie_relay.c \
+	ip_vs_syncookie_ctl.c ip_vs_dos_reap.c include/ip_vs_syncookie_int.h \
 	include/ip_vs_ext.h include/ip_vs_persist_calc.h \
 	include/ip_vs_reap_calc.h include/ip_vs_syncookie_calc.h \
 	include/uapi/linux/ip_vs_ext.h

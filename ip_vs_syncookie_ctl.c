@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ip_vs_syncookie: the control path: per-netns state, sysctls, the
+ * /proc/net/stat counters and the generic netlink family "IPVS_SYNCOOKIE".
+ */
+#define KMSG_COMPONENT "IPVS"
+#define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
+
+#include <linux/icmp.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/proc_fs.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/siphash.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <net/genetlink.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ip_vs.h>
+#include <net/ipv6.h>
+#include <net/netns/generic.h>
+#include <net/route.h>
+#include <net/tcp.h>
+#include "include/ip_vs_ext.h"
+#include "include/ip_vs_syncookie_calc.h"
+#include "include/ip_vs_syncookie_int.h"
+
+static const char * const ip_vs_sc_stat_names[] = {
+	"syn_received", "cookies_sent", "cookies_valid", "cookies_invalid",
+	"proxied", "syn_retries", "resets", "held", "ack_dropped", "nonat",
+};
+
+/* /proc/net/stat convention: names, then one line of hex per CPU. */
+static int ip_vs_sc_stat_show(struct seq_file *seq, void *v)
+{
+	struct ip_vs_syncookie_net *cn =
+		ip_vs_syncookie_pernet(seq_file_single_net(seq));
+	unsigned int i, cpu;
+
+	BUILD_BUG_ON(ARRAY_SIZE(ip_vs_sc_stat_names) != SC_NSTATS);
+	for (i = 0; i < ARRAY_SIZE(ip_vs_sc_stat_names); i++)
+		seq_printf(seq, "%s%s", i ? " " : "", ip_vs_sc_stat_names[i]);
+	seq_putc(seq, '\n');
+	for_each_possible_cpu(cpu) {
+		const struct ip_vs_sc_cpu_stats *st = per_cpu_ptr(cn->stats, cpu);
+
+		for (i = 0; i < SC_NSTATS; i++)
+			seq_printf(seq, "%s%08x", i ? " " : "", st->c[i]);
+		seq_putc(seq, '\n');
+	}
+	return 0;
+}
+
+/* Defaults of the sysctls in every netns, as docs/sysctl.md gives them. */
+#define IP_VS_SC_DEF_THRESHOLD		1000	/* SYNs per second */
+#define IP_VS_SC_DEF_OFF_DELAY		30	/* seconds */
+#define IP_VS_SC_DEF_SYN_RETRIES	3
+
+static int ip_vs_syncookie_threshold_max = 10000000;
+static int ip_vs_syncookie_off_delay_max = 3600;
+static int ip_vs_syncookie_syn_retries_max = 10;
+
+static const struct ctl_table ip_vs_syncookie_sysctl_tmpl[] = {
+	{
+		.procname	= "syncookie_threshold",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
+							sysctl_threshold),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ONE,
+		.extra2		= &ip_vs_syncookie_threshold_max,
+	},
+	{
+		.procname	= "syncookie_off_delay",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
+							sysctl_off_delay),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ONE,
+		.extra2		= &ip_vs_syncookie_off_delay_max,
+	},
+	{
+		.procname	= "syncookie_syn_retries",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
+							sysctl_syn_retries),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= &ip_vs_syncookie_syn_retries_max,
+	},
+	{
+		.procname	= "syncookie_invalid_rst",
+		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
+							sysctl_invalid_rst),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
+	{ }
+};
+
+/* Generic netlink family "IPVS_SYNCOOKIE". */
+
+static const struct nla_policy ip_vs_syncookie_policy[IPVS_SYNCOOKIE_ATTR_MAXNR + 1] = {
+	[IPVS_SYNCOOKIE_ATTR_SERVICE]	= NLA_POLICY_NESTED(ip_vs_ext_svc_policy),
+	[IPVS_SYNCOOKIE_ATTR_MODE]	= NLA_POLICY_MAX(NLA_U8, IPVS_SYNCOOKIE_MODE_MAX),
+	[IPVS_SYNCOOKIE_ATTR_STATS]	= { .type = NLA_REJECT },
+	[IPVS_SYNCOOKIE_ATTR_SECRET]	= NLA_POLICY_EXACT_LEN(IPVS_SYNCOOKIE_SECRET_LEN),
+};
+
+static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
+				     const struct ip_vs_syncookie_svc *cs)
+{
+	struct nlattr *nest = nla_nest_start(skb, IPVS_SYNCOOKIE_ATTR_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++) {
+		u64 sum = 0;
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(cs->pcpu, cpu)->cnt[i];
+		if (nla_put_u64_64bit(skb, i, sum, IPVS_SYNCOOKIE_STATS_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int ip_vs_syncookie_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
+				    int flags, const struct ip_vs_ext_svc *s)
+{
+	const struct ip_vs_syncookie_svc *cs =
+		container_of(s, struct ip_vs_syncookie_svc, base);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &ip_vs_syncookie_family.genl, flags,
+			  IPVS_EXT_CMD_GET_SERVICE);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (ip_vs_ext_svc_key_put(skb, &s->key) ||
+	    nla_put_u8(skb, IPVS_SYNCOOKIE_ATTR_MODE, READ_ONCE(cs->mode)) ||
+	    ip_vs_syncookie_put_stats(skb, cs)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Bind our helper to the service's port: IPVS then calls it for every
+ * masquerading connection to that port.  IPVS exports no way to unbind one
+ * port, and connections hold the helper, so a port stays bound until the
+ * netns goes (connections of services without cookies pass untouched).
+ * Called under cn->svcs.lock.
+ */
+static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
+				     struct genl_info *info, __be16 port)
+{
+	struct netns_ipvs *ipvs = net_ipvs(cn->net);
+	u16 p = ntohs(port);
+	int err;
+
+	if (!cn->app_ports) {
+		cn->app_ports = bitmap_zalloc(65536, GFP_KERNEL_ACCOUNT);
+		if (!cn->app_ports)
+			return -ENOMEM;
+	}
+	if (test_bit(p, cn->app_ports))
+		return 0;
+	if (cn->app_nports >= IP_VS_SC_MAX_PORTS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				    "SYN cookies are on 1024 ports of this netns already (a port stays bound until the netns goes)");
+		return -ENOSPC;
+	}
+	if (!cn->app) {
+		struct ip_vs_app *app = register_ip_vs_app(ipvs, &ip_vs_sc_app);
+
+		if (IS_ERR(app)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot register the IPVS application helper");
+			return PTR_ERR(app);
+		}
+		cn->app = app;
+	}
+	err = register_ip_vs_app_inc(ipvs, cn->app, IPPROTO_TCP, p);
+	if (err == -EEXIST) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				    "another IPVS application helper (ip_vs_ftp?) owns this port");
+		return err;
+	}
+	if (err)
+		return err;
+	set_bit(p, cn->app_ports);
+	cn->app_nports++;
+	return 0;
+}
+
+/* After a grace period: no packet counts on it any more. */
+static void ip_vs_sc_svc_destroy(struct ip_vs_ext_svc *s)
+{
+	struct ip_vs_syncookie_svc *cs =
+		container_of(s, struct ip_vs_syncookie_svc, base);
+
+	free_percpu(cs->pcpu);
+	kfree(cs);
+}
+
+static struct ip_vs_syncookie_svc *
+ip_vs_sc_svc_alloc(const struct ip_vs_ext_svc_key *key, u8 mode)
+{
+	struct ip_vs_syncookie_svc *cs;
+
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
+	if (!cs)
+		goto err_cs;
+	cs->pcpu = alloc_percpu_gfp(struct ip_vs_sc_svc_cpu, GFP_KERNEL_ACCOUNT);
+	if (!cs->pcpu)
+		goto err_pcpu;
+	cs->base.key = *key;
+	cs->base.destroy = ip_vs_sc_svc_destroy;
+	cs->mode = mode;
+	cs->win_start = jiffies;
+	cs->engaged_until = jiffies;
+	cs->rs_no_ts_until = jiffies;
+	return cs;
+
+err_pcpu:
+	kfree(cs);
+err_cs:
+	return NULL;
+}
+
+static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
+	struct nlattr *mode_attr = info->attrs[IPVS_SYNCOOKIE_ATTR_MODE];
+	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+	u8 mode;
+	int err;
+
+	if (!mode_attr) {
+		NL_SET_ERR_MSG(info->extack, "SYN-cookie mode is missing");
+		return -EINVAL;
+	}
+	mode = nla_get_u8(mode_attr);
+	err = ip_vs_ext_nl_lock_svc(&cn->svcs, info, &key, &s);
+	if (err)
+		return err;
+	if (key.protocol != IPPROTO_TCP && !key.fwmark) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				    "SYN cookies apply to TCP services only");
+		err = -EINVAL;
+		goto out;
+	}
+	if (mode != IPVS_SYNCOOKIE_MODE_OFF) {
+		/* the helper that relays is bound by port */
+		if (key.fwmark || !key.port) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[IPVS_EXT_ATTR_SERVICE],
+					    "SYN cookies need an address:port service (not fwmark or port 0)");
+			err = -EOPNOTSUPP;
+			goto out;
+		}
+		/* a full table must not leave a port bound */
+		err = s ? 0 : ip_vs_ext_nl_check_room(&cn->svcs, info);
+		if (!err)
+			err = ip_vs_syncookie_bind_port(cn, info, key.port);
+		if (err)
+			goto out;
+	}
+	if (s) {
+		cs = container_of(s, struct ip_vs_syncookie_svc, base);
+		WRITE_ONCE(cs->mode, mode);
+		goto out;
+	}
+	err = ip_vs_ext_nl_check_room(&cn->svcs, info);
+	if (err)
+		goto out;
+	cs = ip_vs_sc_svc_alloc(&key, mode);
+	if (!cs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	ip_vs_ext_svc_insert(&cn->svcs, &cs->base);
+out:
+	mutex_unlock(&cn->svcs.lock);
+	return err;
+}
+
+static int ip_vs_syncookie_nl_secret(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
+	struct nlattr *a = info->attrs[IPVS_SYNCOOKIE_ATTR_SECRET];
+
+	if (!a) {
+		NL_SET_ERR_MSG(info->extack, "cookie secret is missing");
+		return -EINVAL;
+	}
+	BUILD_BUG_ON(sizeof(cn->secret) != IPVS_SYNCOOKIE_SECRET_LEN);
+	mutex_lock(&cn->svcs.lock);
+	memcpy(&cn->secret, nla_data(a), sizeof(cn->secret));
+	mutex_unlock(&cn->svcs.lock);
+	return 0;
+}
+
+static const struct genl_small_ops ip_vs_syncookie_genl_ops[] = {
+	{
+		.cmd	= IPVS_EXT_CMD_SET_SERVICE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_syncookie_nl_set,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_GET_SERVICE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_ext_nl_get_op,
+		.dumpit	= ip_vs_ext_nl_dump_op,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_DEL_SERVICE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_ext_nl_del_op,
+	},
+	{
+		.cmd	= IPVS_EXT_CMD_FLUSH,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_ext_nl_flush_op,
+	},
+	{
+		.cmd	= IPVS_SYNCOOKIE_CMD_SET_SECRET,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= ip_vs_syncookie_nl_secret,
+	},
+};
+
+struct ip_vs_ext_family ip_vs_syncookie_family __ro_after_init = {
+	.genl = {
+		.name		= IPVS_SYNCOOKIE_GENL_NAME,
+		.version	= IPVS_EXT_GENL_VERSION,
+		.maxattr	= IPVS_SYNCOOKIE_ATTR_MAXNR,
+		.policy		= ip_vs_syncookie_policy,
+		.netnsok	= true,
+		.module		= THIS_MODULE,
+		.small_ops	= ip_vs_syncookie_genl_ops,
+		.n_small_ops	= ARRAY_SIZE(ip_vs_syncookie_genl_ops),
+	},
+	.net_id	= &ip_vs_syncookie_net_id,
+	.svcs	= offsetof(struct ip_vs_syncookie_net, svcs),
+	.fill	= ip_vs_syncookie_fill_svc,
+	.none	= "service has no SYN-cookie settings",
+};
+
+static int __net_init ip_vs_syncookie_net_init(struct net *net)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+	int err = -ENOMEM;
+
+	if (!net_ipvs(net))
+		return -ENOENT;
+	cn->net = net;
+	ip_vs_ext_svc_table_init(&cn->svcs);
+	/* Random per boot unless an administrator shares one. */
+	get_random_bytes(&cn->secret, sizeof(cn->secret));
+	cn->sysctl_threshold = IP_VS_SC_DEF_THRESHOLD;
+	cn->sysctl_off_delay = IP_VS_SC_DEF_OFF_DELAY;
+	cn->sysctl_syn_retries = IP_VS_SC_DEF_SYN_RETRIES;
+	cn->sysctl_invalid_rst = 0;	/* invalid ACKs are dropped silently */
+	cn->stats = alloc_percpu(struct ip_vs_sc_cpu_stats);
+	if (!cn->stats)
+		goto err;
+	if (!proc_create_net_single("ip_vs_syncookie", 0444, net->proc_net_stat,
+				    ip_vs_sc_stat_show, NULL))
+		goto err_stats;
+	cn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_syncookie_sysctl_tmpl,
+						   sizeof(ip_vs_syncookie_sysctl_tmpl),
+						   cn, NULL);
+	if (!cn->sysctl_hdr)
+		goto err_proc;
+	err = ip_vs_sc_hooks_register(net);
+	if (err)
+		goto err_sysctl;
+	return 0;
+
+err_sysctl:
+	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
+err_proc:
+	remove_proc_entry("ip_vs_syncookie", net->proc_net_stat);
+err_stats:
+	free_percpu(cn->stats);
+err:
+	return err;
+}
+
+/* Set while the module goes: see ip_vs_syncookie_net_exit. */
+bool ip_vs_syncookie_unloading;
+
+static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+
+	ip_vs_sc_hooks_unregister(net);
+	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
+	remove_proc_entry("ip_vs_syncookie", net->proc_net_stat);
+	/*
+	 * Connections bound to the helper pin this module, so on unload none
+	 * is left and the helper goes with us.  When only the netns goes,
+	 * IPVS flushes its connections after this and then unregisters every
+	 * helper itself: doing it here would free what they still point to.
+	 */
+	if (cn->app && READ_ONCE(ip_vs_syncookie_unloading))
+		unregister_ip_vs_app(net_ipvs(net), cn->app);
+	bitmap_free(cn->app_ports);
+	/* a SYN-retry timer that saw IPVS enabled may still count */
+	if (cn->app)
+		synchronize_rcu();
+	free_percpu(cn->stats);
+	ip_vs_ext_svc_flush(&cn->svcs);
+	memzero_explicit(&cn->secret, sizeof(cn->secret));
+}
+
+unsigned int ip_vs_syncookie_net_id __read_mostly;
+
+struct pernet_operations ip_vs_syncookie_net_ops = {
+	.init	= ip_vs_syncookie_net_init,
+	.exit	= ip_vs_syncookie_net_exit,
+	.id	= &ip_vs_syncookie_net_id,
+	.size	= sizeof(struct ip_vs_syncookie_net),
+};
