@@ -261,55 +261,22 @@ static const struct ctl_table ip_vs_reap_sysctl_tmpl[] = {
 		.mode		= 0644,
 		.proc_handler	= ip_vs_reap_mark_handler,
 	},
-	{
-		.procname	= "reap_interval_ms",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
-							sysctl_interval),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= ip_vs_reap_interval_handler,
-		.extra1		= &ip_vs_reap_interval_min,
-		.extra2		= &ip_vs_reap_interval_max,
-	},
-	{
-		.procname	= "reap_floor",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net, sysctl_floor),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ONE,
-		.extra2		= &ip_vs_reap_floor_max,
-	},
-	{
-		.procname	= "reap_conn_budget",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
-							sysctl_conn_budget),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ONE,
-		.extra2		= SYSCTL_INT_MAX,
-	},
-	{
-		.procname	= "reap_cookie_fallback",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
-							sysctl_cookie_fallback),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
-	{
-		.procname	= "reap_refuse_rst",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_reap_net,
-							sysctl_refuse_rst),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
+	IP_VS_EXT_SYSCTL_INT("reap_interval_ms", struct ip_vs_reap_net,
+			     sysctl_interval, ip_vs_reap_interval_handler,
+			     &ip_vs_reap_interval_min,
+			     &ip_vs_reap_interval_max),
+	IP_VS_EXT_SYSCTL_INT("reap_floor", struct ip_vs_reap_net, sysctl_floor,
+			     proc_dointvec_minmax, SYSCTL_ONE,
+			     &ip_vs_reap_floor_max),
+	IP_VS_EXT_SYSCTL_INT("reap_conn_budget", struct ip_vs_reap_net,
+			     sysctl_conn_budget, proc_dointvec_minmax,
+			     SYSCTL_ONE, SYSCTL_INT_MAX),
+	IP_VS_EXT_SYSCTL_INT("reap_cookie_fallback", struct ip_vs_reap_net,
+			     sysctl_cookie_fallback, proc_dointvec_minmax,
+			     SYSCTL_ZERO, SYSCTL_ONE),
+	IP_VS_EXT_SYSCTL_INT("reap_refuse_rst", struct ip_vs_reap_net,
+			     sysctl_refuse_rst, proc_dointvec_minmax,
+			     SYSCTL_ZERO, SYSCTL_ONE),
 	{ }
 };
 
@@ -655,32 +622,10 @@ static unsigned int ip_vs_reap_after_hook(void *priv, struct sk_buff *skb,
 }
 
 static const struct nf_hook_ops ip_vs_reap_ops[] = {
-	{
-		.hook		= ip_vs_reap_in_hook,
-		.pf		= NFPROTO_IPV4,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_REAP,
-	},
-	{
-		.hook		= ip_vs_reap_after_hook,
-		.pf		= NFPROTO_IPV4,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_REAP_AFTER,
-	},
-#if IS_ENABLED(CONFIG_IPV6)
-	{
-		.hook		= ip_vs_reap_in_hook,
-		.pf		= NFPROTO_IPV6,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_REAP,
-	},
-	{
-		.hook		= ip_vs_reap_after_hook,
-		.pf		= NFPROTO_IPV6,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_REAP_AFTER,
-	},
-#endif
+	IP_VS_EXT_HOOK(ip_vs_reap_in_hook, NF_INET_LOCAL_IN,
+		       IP_VS_EXT_PRI_REAP),
+	IP_VS_EXT_HOOK(ip_vs_reap_after_hook, NF_INET_LOCAL_IN,
+		       IP_VS_EXT_PRI_REAP_AFTER),
 };
 
 /* Sum of a per-CPU counter of struct ip_vs_reap_pcpu at @offset. */
@@ -905,35 +850,26 @@ static const struct nla_policy ip_vs_reap_policy[IPVS_REAP_ATTR_MAXNR + 1] = {
 static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(genl_info_net(info));
-	struct nlattr *stats;
+	u64 v[IPVS_REAP_STATS_MAX + 1] = {};
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = ip_vs_ext_nl_info_new(&ip_vs_reap_family, info, &hdr);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ip_vs_reap_family.genl, 0,
-				IPVS_EXT_CMD_GET_INFO);
-	if (!hdr ||
-	    nla_put_u8(msg, IPVS_REAP_ATTR_STATE, READ_ONCE(rn->state)) ||
+	if (nla_put_u8(msg, IPVS_REAP_ATTR_STATE, READ_ONCE(rn->state)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_UTIL, READ_ONCE(rn->util)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_LOW, READ_ONCE(rn->sysctl_low)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_HIGH, READ_ONCE(rn->sysctl_high)))
 		goto err_free;
-	stats = nla_nest_start(msg, IPVS_REAP_ATTR_STATS);
-	if (!stats ||
-	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_REAPED, READ_ONCE(rn->reaped),
-			      IPVS_REAP_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_REFUSED, ip_vs_reap_refused(rn),
-			      IPVS_REAP_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_DIVERTED,
-			      READ_ONCE(rn->diverted), IPVS_REAP_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_TRANSITIONS,
-			      READ_ONCE(rn->transitions), IPVS_REAP_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, IPVS_REAP_STATS_RESET, ip_vs_reap_resets(rn),
-			      IPVS_REAP_STATS_PAD))
+	v[IPVS_REAP_STATS_REAPED] = READ_ONCE(rn->reaped);
+	v[IPVS_REAP_STATS_REFUSED] = ip_vs_reap_refused(rn);
+	v[IPVS_REAP_STATS_DIVERTED] = READ_ONCE(rn->diverted);
+	v[IPVS_REAP_STATS_TRANSITIONS] = READ_ONCE(rn->transitions);
+	v[IPVS_REAP_STATS_RESET] = ip_vs_reap_resets(rn);
+	if (ip_vs_ext_nl_put_stats(msg, IPVS_REAP_ATTR_STATS, v, ARRAY_SIZE(v),
+				   IPVS_REAP_STATS_PAD))
 		goto err_free;
-	nla_nest_end(msg, stats);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 
@@ -943,24 +879,14 @@ err_free:
 }
 
 static const struct genl_small_ops ip_vs_reap_genl_ops[] = {
-	{
-		.cmd	= IPVS_EXT_CMD_GET_INFO,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_reap_nl_info,
-	},
+	IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO, ip_vs_reap_nl_info),
 };
 
 static struct ip_vs_ext_family ip_vs_reap_family __ro_after_init = {
-	.genl = {
-		.name		= IPVS_REAP_GENL_NAME,
-		.version	= IPVS_EXT_GENL_VERSION,
-		.maxattr	= IPVS_REAP_ATTR_MAXNR,
-		.policy		= ip_vs_reap_policy,
-		.netnsok	= true,
-		.module		= THIS_MODULE,
-		.small_ops	= ip_vs_reap_genl_ops,
-		.n_small_ops	= ARRAY_SIZE(ip_vs_reap_genl_ops),
-	},
+	.genl = IP_VS_EXT_GENL_FAMILY(IPVS_REAP_GENL_NAME,
+				      IPVS_REAP_ATTR_MAXNR,
+				      ip_vs_reap_policy,
+				      ip_vs_reap_genl_ops),
 	.net_id	= &ip_vs_reap_net_id,
 };
 

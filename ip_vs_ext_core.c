@@ -209,69 +209,6 @@ err_cancel:
 }
 EXPORT_SYMBOL_GPL(ip_vs_ext_svc_key_put);
 
-int ip_vs_ext_nl_get(struct ip_vs_ext_svc_table *t,
-		     struct genl_info *info, ip_vs_ext_fill_t fill)
-{
-	struct ip_vs_ext_svc_key key;
-	struct ip_vs_ext_svc *s;
-	struct sk_buff *msg;
-	int err;
-
-	err = ip_vs_ext_svc_key_parse(&key, info->attrs[IPVS_EXT_ATTR_SERVICE],
-				      info->extack);
-	if (err)
-		return err;
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	mutex_lock(&t->lock);
-	s = ip_vs_ext_svc_find(t, &key);
-	if (!s) {
-		NL_SET_ERR_MSG(info->extack, "service has no settings");
-		err = -ENOENT;
-	} else {
-		err = fill(msg, info->snd_portid, info->snd_seq, 0, s);
-	}
-	mutex_unlock(&t->lock);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
-}
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_get);
-
-int ip_vs_ext_nl_dump(struct ip_vs_ext_svc_table *t,
-		      struct sk_buff *skb,
-		      struct netlink_callback *cb,
-		      ip_vs_ext_fill_t fill)
-{
-	struct ip_vs_ext_svc *s;
-	struct nlmsghdr *nlh;
-	long idx = 0, start = cb->args[0];
-	int bkt;
-
-	mutex_lock(&t->lock);
-	/* a change between two parts of the dump flags it NLM_F_DUMP_INTR */
-	cb->seq = t->gen;
-	hash_for_each(t->ht, bkt, s, node) {
-		if (idx < start) {
-			idx++;
-			continue;
-		}
-		nlh = (struct nlmsghdr *)skb_tail_pointer(skb);
-		if (fill(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			 NLM_F_MULTI, s))
-			break;
-		nl_dump_check_consistent(cb, nlh);
-		idx++;
-	}
-	mutex_unlock(&t->lock);
-	cb->args[0] = idx;
-	return skb->len;
-}
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_dump);
-
 int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
 			  struct genl_info *info,
 			  struct ip_vs_ext_svc_key *key,
@@ -401,6 +338,87 @@ ip_vs_ext_family_svcs(const struct ip_vs_ext_family *f, void *pernet)
 	return pernet + f->svcs;
 }
 
+/* One service's GET_SERVICE message: its key, then the feature's part. */
+static int ip_vs_ext_fill_svc(const struct ip_vs_ext_family *f,
+			      struct sk_buff *skb, u32 portid, u32 seq,
+			      int flags, const struct ip_vs_ext_svc *s)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &f->genl, flags,
+			  IPVS_EXT_CMD_GET_SERVICE);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (ip_vs_ext_svc_key_put(skb, &s->key) || f->fill(skb, s)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int ip_vs_ext_nl_get(const struct ip_vs_ext_family *f,
+			    struct ip_vs_ext_svc_table *t,
+			    struct genl_info *info)
+{
+	struct ip_vs_ext_svc_key key;
+	struct ip_vs_ext_svc *s;
+	struct sk_buff *msg;
+	int err;
+
+	err = ip_vs_ext_svc_key_parse(&key, info->attrs[IPVS_EXT_ATTR_SERVICE],
+				      info->extack);
+	if (err)
+		return err;
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&t->lock);
+	s = ip_vs_ext_svc_find(t, &key);
+	if (!s) {
+		NL_SET_ERR_MSG(info->extack, "service has no settings");
+		err = -ENOENT;
+	} else {
+		err = ip_vs_ext_fill_svc(f, msg, info->snd_portid,
+					 info->snd_seq, 0, s);
+	}
+	mutex_unlock(&t->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int ip_vs_ext_nl_dump(const struct ip_vs_ext_family *f,
+			     struct ip_vs_ext_svc_table *t,
+			     struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ip_vs_ext_svc *s;
+	struct nlmsghdr *nlh;
+	long idx = 0, start = cb->args[0];
+	int bkt;
+
+	mutex_lock(&t->lock);
+	/* a change between two parts of the dump flags it NLM_F_DUMP_INTR */
+	cb->seq = t->gen;
+	hash_for_each(t->ht, bkt, s, node) {
+		if (idx < start) {
+			idx++;
+			continue;
+		}
+		nlh = (struct nlmsghdr *)skb_tail_pointer(skb);
+		if (ip_vs_ext_fill_svc(f, skb, NETLINK_CB(cb->skb).portid,
+				       cb->nlh->nlmsg_seq, NLM_F_MULTI, s))
+			break;
+		nl_dump_check_consistent(cb, nlh);
+		idx++;
+	}
+	mutex_unlock(&t->lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
 int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
@@ -409,7 +427,7 @@ int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info)
 	if (!f)
 		return -EOPNOTSUPP;
 	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
-	return ip_vs_ext_nl_get(ip_vs_ext_family_svcs(f, pernet), info, f->fill);
+	return ip_vs_ext_nl_get(f, ip_vs_ext_family_svcs(f, pernet), info);
 }
 EXPORT_SYMBOL_GPL(ip_vs_ext_nl_get_op);
 
@@ -422,24 +440,46 @@ int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb)
 	f = container_of(family, const struct ip_vs_ext_family, genl);
 	pernet = ip_vs_ext_family_pernet(f, sock_net(skb->sk));
 
-	return ip_vs_ext_nl_dump(ip_vs_ext_family_svcs(f, pernet), skb, cb,
-				 f->fill);
+	return ip_vs_ext_nl_dump(f, ip_vs_ext_family_svcs(f, pernet), skb, cb);
 }
 EXPORT_SYMBOL_GPL(ip_vs_ext_nl_dump_op);
 
-int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info)
+/* The family of a request, its feature's state in the netns and table. */
+static struct ip_vs_ext_svc_table *
+ip_vs_ext_nl_table(struct genl_info *info, const struct ip_vs_ext_family **f,
+		   void **pernet)
 {
-	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
+	*f = ip_vs_ext_family_of(info);
+	if (!*f)
+		return NULL;
+	*pernet = ip_vs_ext_family_pernet(*f, genl_info_net(info));
+	return ip_vs_ext_family_svcs(*f, *pernet);
+}
+
+/* DEL_SERVICE (@all false) or FLUSH: the feature unlinks, then we free. */
+static int ip_vs_ext_nl_remove(struct genl_info *info, bool all)
+{
+	const struct ip_vs_ext_family *f;
 	struct ip_vs_ext_svc_table *t;
 	struct ip_vs_ext_svc_key key;
 	struct ip_vs_ext_svc *s;
+	struct hlist_node *tmp;
 	void *pernet;
-	int err;
+	int bkt, err;
 
-	if (!f)
+	t = ip_vs_ext_nl_table(info, &f, &pernet);
+	if (!t)
 		return -EOPNOTSUPP;
-	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
-	t = ip_vs_ext_family_svcs(f, pernet);
+	if (all) {
+		mutex_lock(&t->lock);
+		hash_for_each_safe(t->ht, bkt, tmp, s, node) {
+			if (f->unlink)
+				f->unlink(pernet, s);
+			ip_vs_ext_svc_remove(t, s);
+		}
+		mutex_unlock(&t->lock);
+		return 0;
+	}
 	err = ip_vs_ext_nl_lock_svc(t, info, &key, &s);
 	if (err)
 		return err;
@@ -456,31 +496,54 @@ int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&t->lock);
 	return err;
 }
+
+int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info)
+{
+	return ip_vs_ext_nl_remove(info, false);
+}
 EXPORT_SYMBOL_GPL(ip_vs_ext_nl_del_op);
 
 int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info)
 {
-	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
-	struct ip_vs_ext_svc_table *t;
-	struct ip_vs_ext_svc *s;
-	struct hlist_node *tmp;
-	void *pernet;
-	int bkt;
-
-	if (!f)
-		return -EOPNOTSUPP;
-	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
-	t = ip_vs_ext_family_svcs(f, pernet);
-	mutex_lock(&t->lock);
-	hash_for_each_safe(t->ht, bkt, tmp, s, node) {
-		if (f->unlink)
-			f->unlink(pernet, s);
-		ip_vs_ext_svc_remove(t, s);
-	}
-	mutex_unlock(&t->lock);
-	return 0;
+	return ip_vs_ext_nl_remove(info, true);
 }
 EXPORT_SYMBOL_GPL(ip_vs_ext_nl_flush_op);
+
+int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
+			   int n, int pad)
+{
+	struct nlattr *nest = nla_nest_start(skb, attr);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 1; i < n; i++) {
+		if (i != pad && nla_put_u64_64bit(skb, i, v[i], pad)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_put_stats);
+
+struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
+				      struct genl_info *info, void **hdr)
+{
+	struct sk_buff *msg;
+
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put_reply(msg, info, &f->genl, 0, IPVS_EXT_CMD_GET_INFO);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_info_new);
 
 /* ---- per-netns sysctls */
 
@@ -648,44 +711,18 @@ EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_send);
 
 /* ---- the reaper's cookie fallback */
 
-static DEFINE_MUTEX(ip_vs_ext_fallback_lock);
-static const struct ip_vs_ext_cookie_fallback __rcu *ip_vs_ext_fallback;
-
-int ip_vs_ext_register_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f)
-{
-	int err = 0;
-
-	mutex_lock(&ip_vs_ext_fallback_lock);
-	if (rcu_access_pointer(ip_vs_ext_fallback))
-		err = -EBUSY;
-	else
-		rcu_assign_pointer(ip_vs_ext_fallback, f);
-	mutex_unlock(&ip_vs_ext_fallback_lock);
-	return err;
-}
-EXPORT_SYMBOL_GPL(ip_vs_ext_register_cookie_fallback);
-
-/* After this, no CPU runs @f's switch: its module may go. */
-void ip_vs_ext_unregister_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f)
-{
-	mutex_lock(&ip_vs_ext_fallback_lock);
-	if (rcu_access_pointer(ip_vs_ext_fallback) == f)
-		RCU_INIT_POINTER(ip_vs_ext_fallback, NULL);
-	mutex_unlock(&ip_vs_ext_fallback_lock);
-	synchronize_rcu();
-}
-EXPORT_SYMBOL_GPL(ip_vs_ext_unregister_cookie_fallback);
-
 int ip_vs_ext_cookie_fallback(struct net *net, bool on, u64 *diverted)
 {
-	const struct ip_vs_ext_cookie_fallback *f;
-	int err = -ENOENT;
+	const struct ip_vs_ext_family *f;
+	int i, err = -ENOENT;
 
 	rcu_read_lock();
-	f = rcu_dereference(ip_vs_ext_fallback);
-	if (f) {
-		*diverted = f->set(net, on);
-		err = 0;
+	for (i = 0; i < IP_VS_EXT_MAX_FAMILIES && err; i++) {
+		f = rcu_dereference(ip_vs_ext_families[i]);
+		if (f && f->cookie_fallback) {
+			*diverted = f->cookie_fallback(net, on);
+			err = 0;
+		}
 	}
 	rcu_read_unlock();
 	return err;

@@ -363,20 +363,8 @@ out:
 }
 
 static const struct nf_hook_ops ip_vs_persist_ops[] = {
-	{
-		.hook		= ip_vs_persist_hook,
-		.pf		= NFPROTO_IPV4,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_PERSIST,
-	},
-#if IS_ENABLED(CONFIG_IPV6)
-	{
-		.hook		= ip_vs_persist_hook,
-		.pf		= NFPROTO_IPV6,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_PERSIST,
-	},
-#endif
+	IP_VS_EXT_HOOK(ip_vs_persist_hook, NF_INET_LOCAL_IN,
+		       IP_VS_EXT_PRI_PERSIST),
 };
 
 /* Sysctls: the defaults for services that use the engine without settings. */
@@ -384,26 +372,12 @@ static int ip_vs_persist_mode_max = IPVS_PERSIST_MODE_MAX;
 static int ip_vs_persist_max_limit = IPVS_PERSIST_MAX_LIMIT;
 
 static const struct ctl_table ip_vs_persist_sysctl_tmpl[] = {
-	{
-		.procname	= "persist_mode",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_persist_net,
-							sysctl_mode),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= &ip_vs_persist_mode_max,
-	},
-	{
-		.procname	= "persist_max",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_persist_net,
-							sysctl_max),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= &ip_vs_persist_max_limit,
-	},
+	IP_VS_EXT_SYSCTL_INT("persist_mode", struct ip_vs_persist_net,
+			     sysctl_mode, proc_dointvec_minmax, SYSCTL_ZERO,
+			     &ip_vs_persist_mode_max),
+	IP_VS_EXT_SYSCTL_INT("persist_max", struct ip_vs_persist_net,
+			     sysctl_max, proc_dointvec_minmax, SYSCTL_ZERO,
+			     &ip_vs_persist_max_limit),
 	{ }
 };
 
@@ -424,47 +398,28 @@ static const struct nla_policy ip_vs_persist_policy[IPVS_PERSIST_ATTR_MAXNR + 1]
 static int ip_vs_persist_put_stats(struct sk_buff *skb,
 				   const struct ip_vs_persist_stats *st)
 {
-	struct nlattr *nest = nla_nest_start(skb, IPVS_PERSIST_ATTR_STATS);
+	u64 v[IPVS_PERSIST_STATS_MAX + 1] = {};
 	int i;
 
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = IPVS_PERSIST_STATS_CREATED; i < IPVS_PERSIST_STATS_PAD; i++) {
-		u64 v = atomic64_read(&st->cnt[i]);
-
-		/* counted are lookups: those not reused created a template */
-		if (i == IPVS_PERSIST_STATS_CREATED)
-			v -= min_t(u64, v, atomic64_read(&st->cnt[IPVS_PERSIST_STATS_REUSED]));
-		if (nla_put_u64_64bit(skb, i, v,
-				      IPVS_PERSIST_STATS_PAD)) {
-			nla_nest_cancel(skb, nest);
-			return -EMSGSIZE;
-		}
-	}
-	nla_nest_end(skb, nest);
-	return 0;
+	for (i = IPVS_PERSIST_STATS_CREATED; i < IPVS_PERSIST_STATS_PAD; i++)
+		v[i] = atomic64_read(&st->cnt[i]);
+	/* counted are lookups: those not reused created a template */
+	v[IPVS_PERSIST_STATS_CREATED] -= min(v[IPVS_PERSIST_STATS_CREATED],
+					     v[IPVS_PERSIST_STATS_REUSED]);
+	return ip_vs_ext_nl_put_stats(skb, IPVS_PERSIST_ATTR_STATS, v,
+				      ARRAY_SIZE(v), IPVS_PERSIST_STATS_PAD);
 }
 
-static int ip_vs_persist_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
-				  int flags, const struct ip_vs_ext_svc *s)
+static int ip_vs_persist_fill_svc(struct sk_buff *skb,
+				  const struct ip_vs_ext_svc *s)
 {
 	const struct ip_vs_persist_svc *ps =
 		container_of(s, struct ip_vs_persist_svc, base);
-	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &ip_vs_persist_family.genl, flags,
-			  IPVS_EXT_CMD_GET_SERVICE);
-	if (!hdr)
+	if (nla_put_u8(skb, IPVS_PERSIST_ATTR_MODE, ps->mode) ||
+	    nla_put_u32(skb, IPVS_PERSIST_ATTR_CAP, ps->max))
 		return -EMSGSIZE;
-	if (ip_vs_ext_svc_key_put(skb, &s->key) ||
-	    nla_put_u8(skb, IPVS_PERSIST_ATTR_MODE, ps->mode) ||
-	    nla_put_u32(skb, IPVS_PERSIST_ATTR_CAP, ps->max) ||
-	    ip_vs_persist_put_stats(skb, &ps->stats)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
+	return ip_vs_persist_put_stats(skb, &ps->stats);
 }
 
 /* Caller holds pn->svcs.lock. */
@@ -556,13 +511,10 @@ static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = ip_vs_ext_nl_info_new(&ip_vs_persist_family, info, &hdr);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ip_vs_persist_family.genl, 0,
-				IPVS_EXT_CMD_GET_INFO);
-	if (!hdr ||
-	    nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
+	if (nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
 	    nla_put_u32(msg, IPVS_PERSIST_ATTR_CAP, READ_ONCE(pn->sysctl_max)) ||
 	    ip_vs_persist_put_stats(msg, &pn->dflt_stats)) {
 		nlmsg_free(msg);
@@ -572,46 +524,15 @@ static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static const struct genl_small_ops ip_vs_persist_genl_ops[] = {
-	{
-		.cmd	= IPVS_EXT_CMD_SET_SERVICE,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_persist_nl_set,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_GET_SERVICE,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_ext_nl_get_op,
-		.dumpit	= ip_vs_ext_nl_dump_op,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_DEL_SERVICE,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_ext_nl_del_op,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_FLUSH,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_ext_nl_flush_op,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_GET_INFO,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_persist_nl_info,
-	},
-};
+DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_persist_genl_ops, ip_vs_persist_nl_set,
+			 IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO,
+					   ip_vs_persist_nl_info));
 
 static struct ip_vs_ext_family ip_vs_persist_family __ro_after_init = {
-	.genl = {
-		.name		= IPVS_PERSIST_GENL_NAME,
-		.version	= IPVS_EXT_GENL_VERSION,
-		.maxattr	= IPVS_PERSIST_ATTR_MAXNR,
-		.policy		= ip_vs_persist_policy,
-		.netnsok	= true,
-		.module		= THIS_MODULE,
-		.small_ops	= ip_vs_persist_genl_ops,
-		.n_small_ops	= ARRAY_SIZE(ip_vs_persist_genl_ops),
-	},
+	.genl = IP_VS_EXT_GENL_FAMILY(IPVS_PERSIST_GENL_NAME,
+				      IPVS_PERSIST_ATTR_MAXNR,
+				      ip_vs_persist_policy,
+				      ip_vs_persist_genl_ops),
 	.net_id	= &ip_vs_persist_net_id,
 	.svcs	= offsetof(struct ip_vs_persist_net, svcs),
 	.fill	= ip_vs_persist_fill_svc,

@@ -67,46 +67,19 @@ static int ip_vs_syncookie_off_delay_max = 3600;
 static int ip_vs_syncookie_syn_retries_max = 10;
 
 static const struct ctl_table ip_vs_syncookie_sysctl_tmpl[] = {
-	{
-		.procname	= "syncookie_threshold",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
-							sysctl_threshold),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ONE,
-		.extra2		= &ip_vs_syncookie_threshold_max,
-	},
-	{
-		.procname	= "syncookie_off_delay",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
-							sysctl_off_delay),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ONE,
-		.extra2		= &ip_vs_syncookie_off_delay_max,
-	},
-	{
-		.procname	= "syncookie_syn_retries",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
-							sysctl_syn_retries),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= &ip_vs_syncookie_syn_retries_max,
-	},
-	{
-		.procname	= "syncookie_invalid_rst",
-		.data		= IP_VS_EXT_SYSCTL_DATA(struct ip_vs_syncookie_net,
-							sysctl_invalid_rst),
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
+	IP_VS_EXT_SYSCTL_INT("syncookie_threshold", struct ip_vs_syncookie_net,
+			     sysctl_threshold, proc_dointvec_minmax, SYSCTL_ONE,
+			     &ip_vs_syncookie_threshold_max),
+	IP_VS_EXT_SYSCTL_INT("syncookie_off_delay", struct ip_vs_syncookie_net,
+			     sysctl_off_delay, proc_dointvec_minmax, SYSCTL_ONE,
+			     &ip_vs_syncookie_off_delay_max),
+	IP_VS_EXT_SYSCTL_INT("syncookie_syn_retries",
+			     struct ip_vs_syncookie_net, sysctl_syn_retries,
+			     proc_dointvec_minmax, SYSCTL_ZERO,
+			     &ip_vs_syncookie_syn_retries_max),
+	IP_VS_EXT_SYSCTL_INT("syncookie_invalid_rst",
+			     struct ip_vs_syncookie_net, sysctl_invalid_rst,
+			     proc_dointvec_minmax, SYSCTL_ZERO, SYSCTL_ONE),
 	{ }
 };
 
@@ -122,45 +95,25 @@ static const struct nla_policy ip_vs_syncookie_policy[IPVS_SYNCOOKIE_ATTR_MAXNR 
 static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
 				     const struct ip_vs_syncookie_svc *cs)
 {
-	struct nlattr *nest = nla_nest_start(skb, IPVS_SYNCOOKIE_ATTR_STATS);
-	int i;
+	u64 v[IPVS_SYNCOOKIE_STATS_MAX + 1] = {};
+	int i, cpu;
 
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++) {
-		u64 sum = 0;
-		int cpu;
-
+	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++)
 		for_each_possible_cpu(cpu)
-			sum += per_cpu_ptr(cs->pcpu, cpu)->cnt[i];
-		if (nla_put_u64_64bit(skb, i, sum, IPVS_SYNCOOKIE_STATS_PAD)) {
-			nla_nest_cancel(skb, nest);
-			return -EMSGSIZE;
-		}
-	}
-	nla_nest_end(skb, nest);
-	return 0;
+			v[i] += per_cpu_ptr(cs->pcpu, cpu)->cnt[i];
+	return ip_vs_ext_nl_put_stats(skb, IPVS_SYNCOOKIE_ATTR_STATS, v,
+				      ARRAY_SIZE(v), IPVS_SYNCOOKIE_STATS_PAD);
 }
 
-static int ip_vs_syncookie_fill_svc(struct sk_buff *skb, u32 portid, u32 seq,
-				    int flags, const struct ip_vs_ext_svc *s)
+static int ip_vs_syncookie_fill_svc(struct sk_buff *skb,
+				    const struct ip_vs_ext_svc *s)
 {
 	const struct ip_vs_syncookie_svc *cs =
 		container_of(s, struct ip_vs_syncookie_svc, base);
-	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &ip_vs_syncookie_family.genl, flags,
-			  IPVS_EXT_CMD_GET_SERVICE);
-	if (!hdr)
+	if (nla_put_u8(skb, IPVS_SYNCOOKIE_ATTR_MODE, READ_ONCE(cs->mode)))
 		return -EMSGSIZE;
-	if (ip_vs_ext_svc_key_put(skb, &s->key) ||
-	    nla_put_u8(skb, IPVS_SYNCOOKIE_ATTR_MODE, READ_ONCE(cs->mode)) ||
-	    ip_vs_syncookie_put_stats(skb, cs)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
+	return ip_vs_syncookie_put_stats(skb, cs);
 }
 
 /*
@@ -322,50 +275,34 @@ static int ip_vs_syncookie_nl_secret(struct sk_buff *skb, struct genl_info *info
 	return 0;
 }
 
-static const struct genl_small_ops ip_vs_syncookie_genl_ops[] = {
-	{
-		.cmd	= IPVS_EXT_CMD_SET_SERVICE,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_syncookie_nl_set,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_GET_SERVICE,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_ext_nl_get_op,
-		.dumpit	= ip_vs_ext_nl_dump_op,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_DEL_SERVICE,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_ext_nl_del_op,
-	},
-	{
-		.cmd	= IPVS_EXT_CMD_FLUSH,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_ext_nl_flush_op,
-	},
-	{
-		.cmd	= IPVS_SYNCOOKIE_CMD_SET_SECRET,
-		.flags	= GENL_ADMIN_PERM,
-		.doit	= ip_vs_syncookie_nl_secret,
-	},
-};
+DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_syncookie_genl_ops, ip_vs_syncookie_nl_set,
+			 IP_VS_EXT_GENL_OP(IPVS_SYNCOOKIE_CMD_SET_SECRET,
+					   ip_vs_syncookie_nl_secret));
+
+/*
+ * ip_vs_dos_reap, while refusing with reap_cookie_fallback=1, has the SYNs
+ * of every auto service answered with cookies instead of refused, through
+ * the core, so that neither module needs the other.  Returns how many SYNs
+ * were answered so far because of it.
+ */
+static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
+{
+	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+
+	WRITE_ONCE(cn->reap_fallback, on);
+	return atomic64_read(&cn->diverted);
+}
 
 struct ip_vs_ext_family ip_vs_syncookie_family __ro_after_init = {
-	.genl = {
-		.name		= IPVS_SYNCOOKIE_GENL_NAME,
-		.version	= IPVS_EXT_GENL_VERSION,
-		.maxattr	= IPVS_SYNCOOKIE_ATTR_MAXNR,
-		.policy		= ip_vs_syncookie_policy,
-		.netnsok	= true,
-		.module		= THIS_MODULE,
-		.small_ops	= ip_vs_syncookie_genl_ops,
-		.n_small_ops	= ARRAY_SIZE(ip_vs_syncookie_genl_ops),
-	},
+	.genl = IP_VS_EXT_GENL_FAMILY(IPVS_SYNCOOKIE_GENL_NAME,
+				      IPVS_SYNCOOKIE_ATTR_MAXNR,
+				      ip_vs_syncookie_policy,
+				      ip_vs_syncookie_genl_ops),
 	.net_id	= &ip_vs_syncookie_net_id,
 	.svcs	= offsetof(struct ip_vs_syncookie_net, svcs),
 	.fill	= ip_vs_syncookie_fill_svc,
 	.none	= "service has no SYN-cookie settings",
+	.cookie_fallback = ip_vs_sc_reap_fallback,
 };
 
 static int __net_init ip_vs_syncookie_net_init(struct net *net)

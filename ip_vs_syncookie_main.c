@@ -730,44 +730,12 @@ static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
 }
 
 static const struct nf_hook_ops ip_vs_sc_ops[] = {
-	{
-		.hook		= ip_vs_sc_syn_hook,
-		.pf		= NFPROTO_IPV4,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_SC_SYN,
-	},
-	{
-		.hook		= ip_vs_sc_ack_hook,
-		.pf		= NFPROTO_IPV4,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_SC_ACK,
-	},
-	{
-		.hook		= ip_vs_sc_out_hook,
-		.pf		= NFPROTO_IPV4,
-		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= IP_VS_EXT_PRI_SC_OUT,
-	},
-#if IS_ENABLED(CONFIG_IPV6)
-	{
-		.hook		= ip_vs_sc_syn_hook,
-		.pf		= NFPROTO_IPV6,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_SC_SYN,
-	},
-	{
-		.hook		= ip_vs_sc_ack_hook,
-		.pf		= NFPROTO_IPV6,
-		.hooknum	= NF_INET_LOCAL_IN,
-		.priority	= IP_VS_EXT_PRI_SC_ACK,
-	},
-	{
-		.hook		= ip_vs_sc_out_hook,
-		.pf		= NFPROTO_IPV6,
-		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= IP_VS_EXT_PRI_SC_OUT,
-	},
-#endif
+	IP_VS_EXT_HOOK(ip_vs_sc_syn_hook, NF_INET_LOCAL_IN,
+		       IP_VS_EXT_PRI_SC_SYN),
+	IP_VS_EXT_HOOK(ip_vs_sc_ack_hook, NF_INET_LOCAL_IN,
+		       IP_VS_EXT_PRI_SC_ACK),
+	IP_VS_EXT_HOOK(ip_vs_sc_out_hook, NF_INET_LOCAL_OUT,
+		       IP_VS_EXT_PRI_SC_OUT),
 };
 
 int ip_vs_sc_hooks_register(struct net *net)
@@ -780,41 +748,10 @@ void ip_vs_sc_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, ip_vs_sc_ops, ARRAY_SIZE(ip_vs_sc_ops));
 }
 
-/*
- * ip_vs_dos_reap, while refusing with reap_cookie_fallback=1, has the SYNs
- * of every auto service answered with cookies instead of refused, through
- * the core, so that neither module needs the other.  Returns how many SYNs
- * were answered so far because of it.
- */
-static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
-{
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
-
-	WRITE_ONCE(cn->reap_fallback, on);
-	return atomic64_read(&cn->diverted);
-}
-
-static const struct ip_vs_ext_cookie_fallback ip_vs_sc_fallback = {
-	.set	= ip_vs_sc_reap_fallback,
-};
-
 static int __init ip_vs_syncookie_init(void)
 {
-	int err;
-
-	err = ip_vs_ext_register_feature(&ip_vs_syncookie_family,
-					 &ip_vs_syncookie_net_ops);
-	if (err)
-		return err;
-	err = ip_vs_ext_register_cookie_fallback(&ip_vs_sc_fallback);
-	if (err)
-		goto err_feature;
-	return 0;
-
-err_feature:
-	ip_vs_ext_unregister_feature(&ip_vs_syncookie_family,
-				     &ip_vs_syncookie_net_ops);
-	return err;
+	return ip_vs_ext_register_feature(&ip_vs_syncookie_family,
+					  &ip_vs_syncookie_net_ops);
 }
 
 static void __exit ip_vs_syncookie_exit(void)
@@ -822,7 +759,6 @@ static void __exit ip_vs_syncookie_exit(void)
 	unsigned int cpu;
 
 	WRITE_ONCE(ip_vs_syncookie_unloading, true);
-	ip_vs_ext_unregister_cookie_fallback(&ip_vs_sc_fallback);
 	ip_vs_ext_unregister_feature(&ip_vs_syncookie_family,
 				     &ip_vs_syncookie_net_ops);
 	/* the hooks are gone: no CPU sets a pending connection any more */

@@ -62,6 +62,19 @@ enum ip_vs_ext_hook_priorities {
 	IP_VS_EXT_PRI_SC_OUT		= NF_IP_PRI_LAST - 1,
 };
 
+/*
+ * One hook of ours, in IPv4 and IPv6 alike: nf_register_net_hook()
+ * registers an NFPROTO_INET hook in both, and the hooks tell the two
+ * apart by state->pf.
+ */
+#define IP_VS_EXT_HOOK(_hook, _hooknum, _prio)				\
+	{								\
+		.hook		= (_hook),				\
+		.pf		= NFPROTO_INET,				\
+		.hooknum	= (_hooknum),				\
+		.priority	= (_prio),				\
+	}
+
 struct ip_vs_ext_svc_key {
 	union nf_inet_addr	addr;
 	u32			fwmark;
@@ -191,20 +204,11 @@ int ip_vs_ext_svc_key_put(struct sk_buff *skb,
 			  const struct ip_vs_ext_svc_key *k);
 
 /*
- * Generic netlink handlers common to the families, for a table whose
- * entries start with struct ip_vs_ext_svc.  @fill writes one service's
- * message (GET_SERVICE) and is called with t->lock held.
+ * A feature's part of a service's GET_SERVICE message, after the key the
+ * core puts; called with the table's lock held.
  */
-typedef int (*ip_vs_ext_fill_t)(struct sk_buff *skb, u32 portid, u32 seq,
-				int flags, const struct ip_vs_ext_svc *s);
-
-int ip_vs_ext_nl_get(struct ip_vs_ext_svc_table *t,
-		     struct genl_info *info, ip_vs_ext_fill_t fill);
-
-int ip_vs_ext_nl_dump(struct ip_vs_ext_svc_table *t,
-		      struct sk_buff *skb,
-		      struct netlink_callback *cb,
-		      ip_vs_ext_fill_t fill);
+typedef int (*ip_vs_ext_fill_t)(struct sk_buff *skb,
+				const struct ip_vs_ext_svc *s);
 
 /*
  * Find the entry of the service in the request for a change; on success
@@ -234,6 +238,11 @@ struct ip_vs_ext_family {
 	/* a service's settings go (DEL, FLUSH); table locked; may be NULL */
 	void			(*unlink)(void *pernet, struct ip_vs_ext_svc *s);
 	const char		*none;		/* extack: service without settings */
+	/*
+	 * The SYN-cookie proxy's switch of the reaper's fallback in a netns:
+	 * returns the SYNs answered because of it so far.  NULL elsewhere.
+	 */
+	u64			(*cookie_fallback)(struct net *net, bool on);
 };
 
 /*
@@ -248,6 +257,50 @@ int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info);
 int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb);
 int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info);
 int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info);
+/*
+ * A nest @attr of u64 counters: attribute i holds v[i], for 0 < i < @n
+ * but the padding attribute @pad.
+ */
+int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
+			   int n, int pad);
+/* A GET_INFO reply of family @f with its header at *@hdr; NULL: no memory. */
+struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
+				      struct genl_info *info, void **hdr);
+
+/* Every command of ours needs CAP_NET_ADMIN in the netns's user namespace. */
+#define IP_VS_EXT_GENL_OP(_cmd, _doit)					\
+	{ .cmd = (_cmd), .flags = GENL_ADMIN_PERM, .doit = (_doit) }
+
+/*
+ * The ops of a feature with a settings table: SET is @_set, GET, DEL and
+ * FLUSH are the core's, then the feature's own commands.
+ */
+#define DEFINE_IP_VS_EXT_SVC_OPS(_name, _set, ...)			\
+	static const struct genl_small_ops _name[] = {			\
+		IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_SET_SERVICE, _set),	\
+		{ .cmd = IPVS_EXT_CMD_GET_SERVICE,			\
+		  .flags = GENL_ADMIN_PERM,				\
+		  .doit = ip_vs_ext_nl_get_op,				\
+		  .dumpit = ip_vs_ext_nl_dump_op },			\
+		IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_DEL_SERVICE,		\
+				  ip_vs_ext_nl_del_op),			\
+		IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_FLUSH,			\
+				  ip_vs_ext_nl_flush_op),		\
+		__VA_ARGS__						\
+	}
+
+/* The genl_family of a feature: our version, netns-aware, this module. */
+#define IP_VS_EXT_GENL_FAMILY(_name, _maxattr, _policy, _ops)		\
+	{								\
+		.name		= (_name),				\
+		.version	= IPVS_EXT_GENL_VERSION,		\
+		.maxattr	= (_maxattr),				\
+		.policy		= (_policy),				\
+		.netnsok	= true,					\
+		.module		= THIS_MODULE,				\
+		.small_ops	= (_ops),				\
+		.n_small_ops	= sizeof(_ops) / sizeof(struct genl_small_ops), \
+	}
 
 /*
  * Per-netns sysctls under net/ipv4/vs.  The template's .data holds the
@@ -257,6 +310,18 @@ int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info);
  */
 #define IP_VS_EXT_SYSCTL_DATA(type, member) \
 	((void *)offsetof(type, member))
+
+/* An int knob of @_type's field @_field, within [*_min, *_max]. */
+#define IP_VS_EXT_SYSCTL_INT(_name, _type, _field, _handler, _min, _max) \
+	{								\
+		.procname	= (_name),				\
+		.data		= IP_VS_EXT_SYSCTL_DATA(_type, _field),	\
+		.maxlen		= sizeof(int),				\
+		.mode		= 0644,					\
+		.proc_handler	= (_handler),				\
+		.extra1		= (_min),				\
+		.extra2		= (_max),				\
+	}
 
 /*
  * Entries whose handler is @netns_handler get the per-netns struct as
@@ -299,17 +364,10 @@ void ip_vs_ext_tcp_send(struct net *net, int af,
 /*
  * The reaper's cookie fallback: while the reaper refuses, the SYN-cookie
  * proxy (if loaded) answers the SYNs of its auto services with cookies
- * instead.  The proxy registers a switch, which turns the fallback on or
- * off in a netns and returns the SYNs answered because of it so far; the
- * reaper calls it through the core, so neither feature module needs the
- * other.
+ * instead.  The proxy's family carries the switch (cookie_fallback), and
+ * the reaper calls it through the core, so neither feature module needs
+ * the other.
  */
-struct ip_vs_ext_cookie_fallback {
-	u64	(*set)(struct net *net, bool on);
-};
-
-int ip_vs_ext_register_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f);
-void ip_vs_ext_unregister_cookie_fallback(const struct ip_vs_ext_cookie_fallback *f);
 /* Returns -ENOENT (and sets nothing) without a registered proxy. */
 int ip_vs_ext_cookie_fallback(struct net *net, bool on, u64 *diverted);
 
