@@ -855,8 +855,8 @@ static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 
 	msg = ip_vs_ext_nl_info_new(&ip_vs_reap_family, info, &hdr);
-	if (!msg)
-		return -ENOMEM;
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 	if (nla_put_u8(msg, IPVS_REAP_ATTR_STATE, READ_ONCE(rn->state)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_UTIL, READ_ONCE(rn->util)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_LOW, READ_ONCE(rn->sysctl_low)) ||

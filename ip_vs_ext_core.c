@@ -259,13 +259,17 @@ static int ip_vs_ext_register_family(struct ip_vs_ext_family *f)
 		/* before the family exists: its first request finds it */
 		rcu_assign_pointer(ip_vs_ext_families[i], f);
 		err = genl_register_family(&f->genl);
-		if (err)
+		if (err) {
 			RCU_INIT_POINTER(ip_vs_ext_families[i], NULL);
+			mutex_unlock(&ip_vs_ext_families_lock);
+			synchronize_rcu();
+			return err;
+		}
 		break;
 	}
 	mutex_unlock(&ip_vs_ext_families_lock);
 	if (err)
-		synchronize_rcu();
+		pr_err("no room for the family %s\n", f->genl.name);
 	return err;
 }
 
@@ -319,7 +323,8 @@ static const struct ip_vs_ext_family *ip_vs_ext_family_of(struct genl_info *info
 	rcu_read_lock();
 	for (i = 0; i < IP_VS_EXT_MAX_FAMILIES && !found; i++) {
 		f = rcu_dereference(ip_vs_ext_families[i]);
-		if (f && f->genl.id == info->nlhdr->nlmsg_type)
+		/* id is 0 until the family is registered: no match */
+		if (f && READ_ONCE(f->genl.id) == info->nlhdr->nlmsg_type)
 			found = f;
 	}
 	rcu_read_unlock();
@@ -424,7 +429,7 @@ int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info)
 	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
 	void *pernet;
 
-	if (!f)
+	if (WARN_ON_ONCE(!f))
 		return -EOPNOTSUPP;
 	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
 	return ip_vs_ext_nl_get(f, ip_vs_ext_family_svcs(f, pernet), info);
@@ -450,7 +455,7 @@ ip_vs_ext_nl_table(struct genl_info *info, const struct ip_vs_ext_family **f,
 		   void **pernet)
 {
 	*f = ip_vs_ext_family_of(info);
-	if (!*f)
+	if (WARN_ON_ONCE(!*f))
 		return NULL;
 	*pernet = ip_vs_ext_family_pernet(*f, genl_info_net(info));
 	return ip_vs_ext_family_svcs(*f, *pernet);
@@ -488,7 +493,12 @@ static int ip_vs_ext_nl_remove(struct genl_info *info, bool all)
 			f->unlink(pernet, s);
 		ip_vs_ext_svc_remove(t, s);
 	} else {
-		/* the feature's string: it stays loaded until the ack is sent */
+		/*
+		 * NL_SET_ERR_MSG with the feature's string, which stays
+		 * loaded until the ack is sent (genl_unregister_family waits
+		 * for cb_lock, held across the request and its ack).
+		 */
+		do_trace_netlink_extack(f->none);
 		if (info->extack)
 			info->extack->_msg = f->none;
 		err = -ENOENT;
@@ -535,11 +545,11 @@ struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
 
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	*hdr = genlmsg_put_reply(msg, info, &f->genl, 0, IPVS_EXT_CMD_GET_INFO);
 	if (!*hdr) {
 		nlmsg_free(msg);
-		return NULL;
+		return ERR_PTR(-EMSGSIZE);
 	}
 	return msg;
 }

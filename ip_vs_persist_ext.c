@@ -512,8 +512,8 @@ static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 
 	msg = ip_vs_ext_nl_info_new(&ip_vs_persist_family, info, &hdr);
-	if (!msg)
-		return -ENOMEM;
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 	if (nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
 	    nla_put_u32(msg, IPVS_PERSIST_ATTR_CAP, READ_ONCE(pn->sysctl_max)) ||
 	    ip_vs_persist_put_stats(msg, &pn->dflt_stats)) {

@@ -6,29 +6,15 @@
 #define KMSG_COMPONENT "IPVS"
 #define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
 
-#include <linux/icmp.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter_ipv4.h>
-#include <linux/netfilter_ipv6.h>
 #include <linux/proc_fs.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/siphash.h>
-#include <linux/skbuff.h>
-#include <linux/tcp.h>
 #include <net/genetlink.h>
-#include <net/ip.h>
-#include <net/ip6_checksum.h>
-#include <net/ip6_route.h>
 #include <net/ip_vs.h>
-#include <net/ipv6.h>
-#include <net/netns/generic.h>
-#include <net/route.h>
-#include <net/tcp.h>
-#include "include/ip_vs_ext.h"
-#include "include/ip_vs_syncookie_calc.h"
 #include "include/ip_vs_syncookie_int.h"
 
 static const char * const ip_vs_sc_stat_names[] = {

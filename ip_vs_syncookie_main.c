@@ -30,23 +30,14 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
-#include <linux/proc_fs.h>
-#include <linux/random.h>
-#include <linux/seq_file.h>
 #include <linux/siphash.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
-#include <net/genetlink.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
-#include <net/ip6_route.h>
 #include <net/ip_vs.h>
 #include <net/ipv6.h>
-#include <net/netns/generic.h>
-#include <net/route.h>
 #include <net/tcp.h>
-#include "include/ip_vs_ext.h"
-#include "include/ip_vs_syncookie_calc.h"
 #include "include/ip_vs_syncookie_int.h"
 
 static unsigned int slot_secs = IP_VS_SC_SLOT_SECS;
@@ -272,7 +263,6 @@ static int ip_vs_sc_ack_cookie(struct ip_vs_syncookie_net *cn, int af,
 					    slot - 1));
 }
 
-/* An ACK without a connection: a cookie, or nothing of ours. */
 /*
  * The relay state of a connection whose cookie validated: the client's
  * ISN, and the MSS and options its SYN offered, as the cookie and the
@@ -338,6 +328,7 @@ static unsigned int ip_vs_sc_busy_flow(struct ip_vs_syncookie_net *cn, int af,
 	return NF_DROP;
 }
 
+/* An ACK without a connection: a cookie, or nothing of ours. */
 static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 				 struct ip_vs_syncookie_svc *cs, int af,
 				 struct sk_buff *skb,
@@ -714,7 +705,8 @@ static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
 	if (!in_softirq())
 		return NF_ACCEPT;
 	sc = this_cpu_read(ip_vs_sc_pending);
-	if (likely(!sc) || sc->net != state->net)
+	if (likely(!sc) || sc->net != state->net ||
+	    sc->af != (state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET))
 		return NF_ACCEPT;
 	if (ip_vs_sc_is_our_syn(sc, skb))
 		what = SC_NONAT;
@@ -770,7 +762,10 @@ static void __exit ip_vs_syncookie_exit(void)
 		if (sc)
 			ip_vs_sc_conn_put(sc);
 	}
-	/* settings are freed by RCU callbacks of this module */
+	/*
+	 * settings are freed by the core's RCU callback, which calls this
+	 * module's destroy
+	 */
 	rcu_barrier();
 }
 

@@ -227,8 +227,10 @@ int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
  * A feature's generic netlink family, with what the core's handlers of the
  * commands the families share need to know of its settings.  A feature's
  * ops point .doit/.dumpit of GET_SERVICE, DEL_SERVICE and FLUSH at the
- * ip_vs_ext_nl_*_op handlers below.  A feature without a settings table
- * (the reaper) leaves fill at NULL.
+ * ip_vs_ext_nl_*_op handlers below (DEFINE_IP_VS_EXT_SVC_OPS), which only
+ * a family embedded here and registered with ip_vs_ext_register_feature()
+ * may use.  A feature without a settings table (the reaper) leaves fill
+ * at NULL.
  */
 struct ip_vs_ext_family {
 	struct genl_family	genl;
@@ -241,6 +243,7 @@ struct ip_vs_ext_family {
 	/*
 	 * The SYN-cookie proxy's switch of the reaper's fallback in a netns:
 	 * returns the SYNs answered because of it so far.  NULL elsewhere.
+	 * Called under rcu_read_lock(): must not sleep.
 	 */
 	u64			(*cookie_fallback)(struct net *net, bool on);
 };
@@ -263,7 +266,7 @@ int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info);
  */
 int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
 			   int n, int pad);
-/* A GET_INFO reply of family @f with its header at *@hdr; NULL: no memory. */
+/* A GET_INFO reply of family @f with its header at *@hdr, or an ERR_PTR. */
 struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
 				      struct genl_info *info, void **hdr);
 
