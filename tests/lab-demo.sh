@@ -78,14 +78,9 @@ ipvs -a -t $VIP:8080 -r $RS2:80 -m
 ipvs -Ln | grep -A2 ':8080'
 # IPVS entries of a virtual port (/proc/net/ip_vs_conn has it in hex)
 entries() { d awk -v p="$(printf %04X "$1")" 'NR > 1 && $5 == p' /proc/net/ip_vs_conn | wc -l; }
-cookies_sent() {
-	local s=0 v
-	for v in $(d awk 'NR > 1 { print $2 }' /proc/net/stat/ip_vs_syncookie); do s=$((s + 16#$v)); done
-	echo $s
-}
 printf '%-16s %-14s %-14s %-13s %s\n' service "peak entries" "entries after" "cookies sent" "real clients ok"
 for port in 80 8080; do
-	sent0=$(cookies_sent)
+	sent0=$(sc cookies_sent)
 	c timeout 5 hping3 -q -S -p $port --flood -a 192.0.2.199 $VIP >/dev/null 2>&1 &
 	flood=$!
 	ok=0 peak=0
@@ -98,7 +93,7 @@ for port in 80 8080; do
 	name=stock
 	[ $port = 8080 ] && name=cookie
 	printf '%-16s %-14s %-14s %-13s %s\n' "$name :$port" "$peak" "$(entries $port)" \
-		"$(($(cookies_sent) - sent0))" "$ok/20"
+		"$(($(sc cookies_sent) - sent0))" "$ok/20"
 done
 echo "the stock service keeps one IPVS entry per spoofed SYN (and forwards each to a real"
 echo "server); the cookie service keeps none: only clients that completed the handshake get one."

@@ -82,11 +82,13 @@ add_ns() {
 		net.ipv6.conf.default.accept_dad=0
 }
 
-# add_host NAME BRIDGE ADDR ADDR6 GW GW6: a namespace on a director bridge.
+# add_host NAME BRIDGE ADDR ADDR6 GW GW6 [DIRECTOR]: a namespace on a bridge
+# of the director (default: director).
 add_host() {
+	local dir=${7:-director}
 	add_ns "$1"
-	ip link add eth0 netns "$1" type veth peer name "v-$1" netns director
-	ip -n director link set "v-$1" master "$2" up
+	ip link add eth0 netns "$1" type veth peer name "v-$1" netns "$dir"
+	ip -n "$dir" link set "v-$1" master "$2" up
 	ip -n "$1" addr add "$3/24" dev eth0
 	ip -n "$1" addr add "$4/64" dev eth0 nodad
 	ip -n "$1" link set eth0 up
@@ -94,42 +96,62 @@ add_host() {
 	ip -n "$1" -6 route add default via "$6"
 }
 
-# add_client NAME ADDR ADDR6: one more client on the director's client bridge.
+# add_client NAME ADDR ADDR6 [DIRECTOR]: one more client on the director's
+# client bridge.
 add_client() {
-	add_host "$1" brc "$2" "$3" 192.0.2.1 2001:db8:1::1
+	add_host "$1" brc "$2" "$3" 192.0.2.1 2001:db8:1::1 "${4:-director}"
 }
 
-# add_rs NAME ADDR ADDR6: a real server behind the director, serving NAME.
+# add_rs NAME ADDR ADDR6 [DIRECTOR]: a real server behind the director,
+# serving NAME.
 add_rs() {
-	add_host "$1" brs "$2" "$3" 198.51.100.1 2001:db8:2::1
+	add_host "$1" brs "$2" "$3" 198.51.100.1 2001:db8:2::1 "${4:-director}"
 	ip netns exec "$1" $TOOL serve --name "$1" --port 80 >/dev/null 2>&1 &
 	echo $! >>"$LAB_PIDS"
 }
 
-# The NAT topology of the drawing, servers listening.
+# setup_nat [PREFIX]: the NAT topology of the drawing, servers listening.
+# With PREFIX, a second one beside the first, in namespaces of its own
+# (PREFIXdirector, PREFIXclient, PREFIXrs1, PREFIXrs2) with the same
+# addresses: a second director, as its clients and servers see it.
 setup_nat() {
-	LAB_PIDS=$(mktemp)
-	add_ns director
-	d sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	local p=${1:-} br rs
+	local dir=${p}director
+	# one list of the servers' PIDs for every topology
+	[ -n "${LAB_PIDS:-}" ] || LAB_PIDS=$(mktemp)
+	add_ns "$dir"
+	ip netns exec "$dir" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	for br in brc brs; do
-		ip -n director link add "$br" type bridge
-		ip -n director link set "$br" up
+		ip -n "$dir" link add "$br" type bridge
+		ip -n "$dir" link set "$br" up
 	done
-	ip -n director addr add 192.0.2.1/24 dev brc
-	ip -n director addr add $VIP/32 dev brc
-	ip -n director addr add 2001:db8:1::1/64 dev brc nodad
-	ip -n director addr add $VIP6/128 dev brc nodad
-	ip -n director addr add 198.51.100.1/24 dev brs
-	ip -n director addr add 2001:db8:2::1/64 dev brs nodad
-	add_client client $CLIENT $CLIENT6
-	add_rs rs1 $RS1 $RS1_6
-	add_rs rs2 $RS2 $RS2_6
-	wait_for 20 r1 $TOOL who $RS1 80 || { log "rs1 server did not start"; return 1; }
-	wait_for 20 r2 $TOOL who $RS2 80 || { log "rs2 server did not start"; return 1; }
+	ip -n "$dir" addr add 192.0.2.1/24 dev brc
+	ip -n "$dir" addr add $VIP/32 dev brc
+	ip -n "$dir" addr add 2001:db8:1::1/64 dev brc nodad
+	ip -n "$dir" addr add $VIP6/128 dev brc nodad
+	ip -n "$dir" addr add 198.51.100.1/24 dev brs
+	ip -n "$dir" addr add 2001:db8:2::1/64 dev brs nodad
+	add_client "${p}client" $CLIENT $CLIENT6 "$dir"
+	add_rs "${p}rs1" $RS1 $RS1_6 "$dir"
+	add_rs "${p}rs2" $RS2 $RS2_6 "$dir"
+	# a hang detector: a busy machine starts python late
+	for rs in "$RS1 ${p}rs1" "$RS2 ${p}rs2"; do
+		wait_for 60 ip netns exec "${rs#* }" $TOOL who "${rs% *}" 80 ||
+			{ log "${rs#* } server did not start"; return 1; }
+	done
 }
 
+# cleanup_nat [PREFIX]: every namespace and server, or only those of the
+# topology setup_nat PREFIX made.
 cleanup_nat() {
-	local ns
+	local ns p=${1:-}
+	if [ -n "$p" ]; then
+		for ns in "${p}client" "${p}rs1" "${p}rs2" "${p}director"; do
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+			ip netns del "$ns" 2>/dev/null
+		done
+		return 0
+	fi
 	if [ -n "${LAB_PIDS:-}" ] && [ -f "$LAB_PIDS" ]; then
 		xargs -r kill <"$LAB_PIDS" 2>/dev/null
 		rm -f "$LAB_PIDS"
@@ -167,6 +189,58 @@ resend_rsts() {
 		c $RAW send $VIP "$1" --flags R --sport $((16#$p)) --seq random --wait 0.2 >/dev/null 2>&1
 	done
 	true
+}
+
+# ---- counters of ip_vs_syncookie
+#
+# /proc/net/stat/ip_vs_syncookie has a line of counter names, then a line of
+# hex values per CPU: counters are read by name, never by column, so that
+# a counter added to the module moves none of the others.
+SC_STAT=/proc/net/stat/ip_vs_syncookie
+
+# sc_stats [NS]: the file as the director (or NS) shows it
+sc_stats() { ip netns exec "${1:-director}" cat "$SC_STAT"; }
+
+# sc_sum TEXT NAME: counter NAME in TEXT (a copy of the file), summed over
+# CPUs; far below zero if there is no such counter, so that no assertion on
+# it holds
+sc_sum() {
+	local names vals i col=-1 sum=0
+	{
+		read -r -a names
+		for i in "${!names[@]}"; do [ "${names[i]}" != "$2" ] || col=$i; done
+		if [ $col -lt 0 ]; then
+			log "  no counter $2 in $SC_STAT"
+			echo -1000000
+			return
+		fi
+		while read -r -a vals; do
+			[ ${#vals[@]} -gt $col ] && sum=$((sum + 16#${vals[col]}))
+		done
+		echo $sum
+	} <<<"$1"
+}
+
+# sc NAME [NS]: counter NAME of the director (or NS) now
+sc() { sc_sum "$(sc_stats "${2:-}")" "$1"; }
+
+# ---- ipvsadm
+
+# assert_save_restore [WHAT REGEX]...: the rules ipvsadm -Sn saves match
+# each REGEX, and survive the round trip: -C empties the table, -R takes the
+# saved rules back and -Sn then shows exactly them.
+assert_save_restore() {
+	local saved again
+	saved=$(ipvs -Sn)
+	while [ $# -ge 2 ]; do
+		assert_match "$1" "$2" "$saved" || return 1
+		shift 2
+	done
+	ipvs -C
+	assert_eq "after -C" "" "$(ipvs -Sn)" || return 1
+	ipvs -R <<<"$saved" || fail "-R refused the saved rules" || return 1
+	again=$(ipvs -Sn)
+	assert_eq "-S after -R" "$saved" "$again"
 }
 
 # ---- spoofed SYN floods, defined by counts rather than durations

@@ -237,19 +237,12 @@ cli_errors() {
 }
 
 save_restore() {
-	local saved again
 	ipvs -C
 	ipvs -A -t $VIP:80 -s rr -p 5 --persist-mode idle --persist-max 600 || return 1
 	ipvs -A -u $VIP:53 -s rr -p 9 --persist-mode absolute || return 1
 	ipvs -A -t "[$VIP6]:443" -s rr -p 7 --persist-mode renew || return 1
 	ipvs -a -t $VIP:80 -r $RS1:80 -m || return 1
-	saved=$(ipvs -Sn)
-	assert_match "saved idle flags" "--persist-mode idle --persist-max 600" "$saved" || return 1
-	ipvs -C
-	assert_eq "after -C" "" "$(ipvs -Sn)" || return 1
-	ipvs -R <<<"$saved" || fail "-R refused the saved rules" || return 1
-	again=$(ipvs -Sn)
-	assert_eq "-S after -R" "$saved" "$again" || return 1
+	assert_save_restore "saved idle flags" "--persist-mode idle --persist-max 600" || return 1
 	assert_match "-L shows the mode" "persist-mode idle" "$(ipvs -Ln)"
 }
 

@@ -12,16 +12,6 @@ VS=/proc/sys/net/ipv4/vs
 reap_field() { d awk -v k="$1" '$1 == k { print $2 }' /proc/net/ip_vs_reap; }
 reap_state() { reap_field state; }
 state_is() { [ "$(reap_state)" = "$1" ]; }
-# a counter of ip_vs_syncookie: column N of its per-CPU hex lines, summed
-sc_col() {
-	local s=0 v
-	for v in $(d awk -v n="$1" 'NR > 1 { print $n }' /proc/net/stat/ip_vs_syncookie); do
-		s=$((s + 16#$v))
-	done
-	echo $s
-}
-sc_sent() { sc_col 2; }
-sc_valid() { sc_col 3; }
 diverted() { [ "$(reap_field diverted)" -ge "$1" ]; }
 # wait_samples N: until the reaper has taken N more samples (hang detector)
 samples_past() { [ "$(reap_field samples)" -ge "$1" ]; }
@@ -30,32 +20,19 @@ wait_samples() {
 	wait_for 60 samples_past $want
 }
 
-# A spoofed SYN flood of counted hping3 bursts (COUNT, default 1000), from
-# the client to VIP:PORT, until reap_flood_stop: however slow the machine,
-# it lasts as long as the case needs it.  reap_flood_stop prints the SYNs
-# actually sent (what hping3 reports per burst).  Each burst comes from
-# another spoofed address of 192.0.2.128/26 (spoof), source ports counting
-# up: one tuple per SYN, documentation addresses only.
+# A flood (reap_flood PORT ADDR [BURST]) is flood_start's (tests/lib.sh):
+# SYNs from ADDR, a spoofed address of 192.0.2.128/26 (each flood its own:
+# source ports count up from the same port in each, and a tuple IPVS still
+# has would reach a real server), in bursts of BURST (default 1000) 100 us
+# apart, until flood_stop: however slow the machine, it lasts as long as
+# the case needs it; flood_sent counts what hping3 sent.  spoof: a random
+# address of that range for counted sends of their own.  Documentation
+# addresses only.
 spoof() { echo "192.0.2.$((128 + RANDOM % 64))"; }
-FLOOD=
-reap_flood_start() { # PORT [COUNT]
-	rm -f "$LAB_TMP/flood.stop" "$LAB_TMP/flood.sent"
-	touch "$LAB_TMP/flood.sent"
-	(
-		while [ ! -e "$LAB_TMP/flood.stop" ]; do
-			c hping3 -q -S -p "$1" -a "$(spoof)" -i u100 -c "${2:-1000}" $VIP 2>&1 |
-				awk '/packets transmitted/ { print $1 }' >>"$LAB_TMP/flood.sent"
-		done
-	) &
-	FLOOD=$!
+reap_flood() {
+	FLOOD_GAP=u100 FLOOD_BURST=${3:-1000} flood_start "$1" 0 "$2"
 }
 refused_past() { [ "$(reap_field refused)" -ge "$1" ]; }
-reap_flood_sent() { awk '{ s += $1 } END { print s + 0 }' "$LAB_TMP/flood.sent"; }
-reap_flood_stop() {
-	touch "$LAB_TMP/flood.stop"
-	wait $FLOOD
-	reap_flood_sent
-}
 # the FIN_WAIT timeout (ipvsadm's "tcpfin") as IPVS uses it now
 tcpfin() { ipvs -L --timeout | awk '{ print $(NF - 1) }'; }
 
@@ -205,9 +182,9 @@ cookie_fallback() {
 	# fallback off: the auto service is refused like any other
 	! c $TOOL who $VIP 82 2>/dev/null || fail "got through without the fallback" || return 1
 	d sh -c "echo 1 >$VS/reap_cookie_fallback"
-	sent=$(sc_sent)
+	sent=$(sc cookies_sent)
 	assert_eq "auto service while refusing, with the fallback" rs1 "$(c $TOOL who $VIP 82)" || return 1
-	[ "$(sc_sent)" -gt "$sent" ] || fail "no cookie sent" || return 1
+	[ "$(sc cookies_sent)" -gt "$sent" ] || fail "no cookie sent" || return 1
 	wait_for 30 diverted 1 ||
 		fail "diverted counter $(reap_field diverted)" || return 1
 	assert_match "ipvsadm -L --reaper" "diverted [1-9]" "$(ipvs -L --reaper)" || return 1
@@ -215,9 +192,9 @@ cookie_fallback() {
 	drop_holds 99
 	wait_for 60 state_is normal || fail "state $(reap_state), want normal" || return 1
 	# normal again: the auto service answers SYNs straight (no cookie)
-	sent=$(sc_sent)
+	sent=$(sc cookies_sent)
 	assert_eq "auto service after refusing" rs1 "$(c $TOOL who $VIP 82)" || return 1
-	assert_eq "cookies sent after refusing" "$sent" "$(sc_sent)" || return 1
+	assert_eq "cookies sent after refusing" "$sent" "$(sc cookies_sent)" || return 1
 	d sh -c "echo 0 >$VS/reap_cookie_fallback; echo 1000 >$VS/syncookie_threshold"
 	ipvs -D -t $VIP:82
 }
@@ -236,11 +213,10 @@ fallback_under_flood() {
 	reaping_at 22 40 || return 1
 	d sh -c "echo 1 >$VS/reap_cookie_fallback"
 	r0=$(reap_field refused)
-	reap_flood_start 80
+	reap_flood 80 192.0.2.130
 	wait_for 300 state_is refusing ||
-		fail "state $(reap_state) after $(reap_flood_sent) SYNs, want refusing" || reap_flood_stop >/dev/null ||
-		return 1
-	v0=$(sc_valid)
+		fail "state $(reap_state) after $(flood_sent) SYNs, want refusing" || { flood_stop; return 1; }
+	v0=$(sc cookies_valid)
 	d0=$(reap_field diverted)
 	for ((i = 0; i < n; i++)); do
 		# client speaks first; the timeout is a hang detector
@@ -252,16 +228,17 @@ fallback_under_flood() {
 		fi
 	done
 	st=$(reap_state)
-	sent=$(reap_flood_stop)
+	flood_stop
+	sent=$(flood_sent)
 	refused=$(($(reap_field refused) - r0))
 	log "  $ok of $n clients in; $sent flood SYNs sent, $refused refused;" \
-		"cookies validated $(($(sc_valid) - v0)), diverted $(($(reap_field diverted) - d0))"
+		"cookies validated $(($(sc cookies_valid) - v0)), diverted $(($(reap_field diverted) - d0))"
 	d sh -c "echo 0 >$VS/reap_cookie_fallback; echo 1000 >$VS/syncookie_threshold"
 	ipvs -D -t $VIP:82
 	drop_holds 99
 	assert_eq "state when the last client was done" refusing "$st" || return 1
 	assert_eq "clients of the auto cookie service in during the flood" $n $ok || return 1
-	[ "$(sc_valid)" -ge $((v0 + n)) ] || fail "cookies validated: $(($(sc_valid) - v0)) of $n" || return 1
+	[ "$(sc cookies_valid)" -ge $((v0 + n)) ] || fail "cookies validated: $(($(sc cookies_valid) - v0)) of $n" || return 1
 	[ "$(reap_field diverted)" -ge $((d0 + n)) ] ||
 		fail "diverted: $(($(reap_field diverted) - d0)) of $n" || return 1
 	# the flood's SYNs were refused, but for those that made the entries up
@@ -346,7 +323,7 @@ flood() {
 	wait_for 60 established 2 || fail "transfer not established" || return 1
 	reaped0=$(reap_field reaped)
 	trans0=$(reap_field transitions)
-	reap_flood_start 80
+	reap_flood 80 192.0.2.131
 	end=$((SECONDS + 600))
 	while kill -0 $xfer 2>/dev/null || [ "$(reap_field reaped)" = "$reaped0" ] ||
 		[ "$(reap_field transitions)" = "$trans0" ]; do
@@ -355,9 +332,9 @@ flood() {
 		[ "$n" -gt $max ] && max=$n
 		sleep 0.3
 	done
-	[ "$(template_lines | wc -l)" -ge 1 ] || fail "persistence template reaped" || reap_flood_stop >/dev/null ||
-		return 1
-	sent=$(reap_flood_stop)
+	[ "$(template_lines | wc -l)" -ge 1 ] || fail "persistence template reaped" || { flood_stop; return 1; }
+	flood_stop
+	sent=$(flood_sent)
 	wait $xfer
 	log "  $sent SYNs sent, max entries $max, reaped $(($(reap_field reaped) - reaped0))," \
 		"refused $(reap_field refused) (all cases)"
@@ -483,12 +460,12 @@ unload_during_flood() {
 	local r0 sent
 	r0=$(reap_field refused)
 	# unloaded once 500 of the flood's SYNs have been refused
-	reap_flood_start 80 200
+	reap_flood 80 192.0.2.132 200
 	wait_for 300 refused_past $((r0 + 500)) ||
-		fail "refused $(($(reap_field refused) - r0)) of $(reap_flood_sent) SYNs" || reap_flood_stop >/dev/null ||
-		return 1
-	rmmod ip_vs_dos_reap || fail "rmmod during a flood" || reap_flood_stop >/dev/null || return 1
-	sent=$(reap_flood_stop)
+		fail "refused $(($(reap_field refused) - r0)) of $(flood_sent) SYNs" || { flood_stop; return 1; }
+	rmmod ip_vs_dos_reap || fail "rmmod during a flood" || { flood_stop; return 1; }
+	flood_stop
+	sent=$(flood_sent)
 	log "  $sent SYNs sent"
 	drop_holds 99
 	assert_eq "tcpfin after unload" 120 "$(tcpfin)" || return 1
@@ -530,6 +507,7 @@ handshake_in_flight() {
 
 cleanup() {
 	c tc qdisc del dev eth0 root 2>/dev/null
+	flood_kill
 	drop_holds 99
 	cleanup_nat
 	rm -rf "$LAB_TMP"

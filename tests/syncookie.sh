@@ -13,7 +13,6 @@
 source "$(dirname "$0")/lib.sh"
 
 VS=/proc/sys/net/ipv4/vs
-STAT=/proc/net/stat/ip_vs_syncookie
 SLOT=/sys/module/ip_vs_syncookie/parameters/slot_secs
 GENL="python3 $TESTS_DIR/genl.py"
 SET_SECRET=6            # IPVS_SYNCOOKIE_CMD_SET_SECRET
@@ -22,34 +21,11 @@ KEY2=f0e1d2c3b4a5968778695a4b3c2d1e0f
 BIG=20000000            # bytes of the main transfers, each way
 SMALL=5000000           # bytes of the transfers of the variants
 
-# ---- counters (/proc/net/stat/ip_vs_syncookie: names, then hex per CPU)
-
-# stats [NS]: the counter file of a director (default: director)
-stats() { ip netns exec "${1:-director}" cat $STAT; }
-
-# sc_sum TEXT NAME: counter NAME in TEXT (a copy of the file), summed over CPUs
-sc_sum() {
-	local names vals i col=-1 sum=0
-	{
-		read -r -a names
-		for i in "${!names[@]}"; do [ "${names[i]}" != "$2" ] || col=$i; done
-		if [ $col -lt 0 ]; then
-			log "  no counter $2 in $STAT"
-			echo -1000000
-			return
-		fi
-		while read -r -a vals; do
-			[ ${#vals[@]} -gt $col ] && sum=$((sum + 16#${vals[col]}))
-		done
-		echo $sum
-	} <<<"$1"
-}
-
-sc() { sc_sum "$(stats "${2:-}")" "$1"; }
+# ---- counters (sc NAME [NS], tests/lib.sh)
 
 # mark [NS]: remember the counters; grown NAME [NS]: growth since then
 declare -A MARKS
-mark() { MARKS[${1:-director}]=$(stats "${1:-}"); }
+mark() { MARKS[${1:-director}]=$(sc_stats "${1:-}"); }
 grown() { echo $(($(sc "$1" "${2:-}") - $(sc_sum "${MARKS[${2:-director}]}" "$1"))); }
 
 # assert_grown NAME N [NS]
@@ -776,32 +752,12 @@ bound_port_undo() {
 bound_port() { guarded bound_port_body bound_port_undo; }
 
 # 12. Two directors with the same secret accept each other's cookies.
-# Topology B copies the addresses of A: bclient --brc-- bdir --brs-- brs1.
-add_b_host() {
-	add_ns "$1"
-	ip link add eth0 netns "$1" type veth peer name "v-$1" netns bdir
-	ip -n bdir link set "v-$1" master "$2" up
-	ip -n "$1" addr add "$3/24" dev eth0
-	ip -n "$1" link set eth0 up
-	ip -n "$1" route add default via "$4"
-}
+# Topology B (setup_nat b) copies the addresses of A: bclient --brc--
+# bdirector --brs-- brs1, brs2.
 setup_b() {
-	add_ns bdir
-	ip netns exec bdir sysctl -qw net.ipv4.ip_forward=1
-	for br in brc brs; do
-		ip -n bdir link add "$br" type bridge
-		ip -n bdir link set "$br" up
-	done
-	ip -n bdir addr add 192.0.2.1/24 dev brc
-	ip -n bdir addr add $VIP/32 dev brc
-	ip -n bdir addr add 198.51.100.1/24 dev brs
-	add_b_host bclient brc $CLIENT 192.0.2.1
-	add_b_host brs1 brs $RS1 198.51.100.1
-	ip netns exec brs1 $TOOL serve --name brs1 --port 80 >/dev/null 2>&1 &
-	echo $! >>"$LAB_PIDS"
-	wait_for 60 ip netns exec brs1 $TOOL who $RS1 80 || fail "brs1 server did not start" || return 1
-	ip netns exec bdir ipvsadm -A -t $VIP:80 -s rr --syncookie on || return 1
-	ip netns exec bdir ipvsadm -a -t $VIP:80 -r $RS1:80 -m || return 1
+	setup_nat b || return 1
+	ip netns exec bdirector ipvsadm -A -t $VIP:80 -s rr --syncookie on || return 1
+	ip netns exec bdirector ipvsadm -a -t $VIP:80 -r $RS1:80 -m || return 1
 	raw_on bclient
 }
 shared_secret_body() {
@@ -809,36 +765,31 @@ shared_secret_body() {
 	svc $VIP:80 on $RS1:80 $RS2:80 || return 1
 	setup_b || return 1
 	set_secret director $KEY1 || return 1
-	set_secret bdir $KEY1 || return 1
+	set_secret bdirector $KEY1 || return 1
 	mark
-	mark bdir
+	mark bdirector
 	out=$(c $RAW syn $VIP 80 --state "$st")
 	assert_eq "A's SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")" || return 1
 	out=$(ip netns exec bclient $RAW ack --state "$st" --expect 5 --wait 4)
 	assert_eq "B's server greets the client of A's cookie (brs1)" 627273310a "$(jf payload_hex "$out")" || return 1
-	assert_grown cookies_valid 1 bdir || return 1
-	assert_grown proxied 1 bdir || return 1
+	assert_grown cookies_valid 1 bdirector || return 1
+	assert_grown proxied 1 bdirector || return 1
 	assert_grown cookies_sent 1 || return 1
 	assert_grown cookies_valid 0 || return 1
 	# different secrets
-	set_secret bdir $KEY2 || return 1
-	mark bdir
+	set_secret bdirector $KEY2 || return 1
+	mark bdirector
 	out=$(c $RAW syn $VIP 80 --state "$st")
 	assert_eq "A's SYN-ACK" true "$(jf synack "$out")" || return 1
 	out=$(ip netns exec bclient $RAW ack --state "$st" --wait 2)
 	assert_eq "payload in B for a cookie of another secret" "" "$(jf payload_hex "$out")" || return 1
-	assert_grown cookies_invalid 1 bdir || return 1
-	assert_grown proxied 0 bdir || return 1
-	assert_eq "entries in B of the other secret's cookie" 0 "$(entries_from_port "$(jf sport "$out")" bdir)"
+	assert_grown cookies_invalid 1 bdirector || return 1
+	assert_grown proxied 0 bdirector || return 1
+	assert_eq "entries in B of the other secret's cookie" 0 "$(entries_from_port "$(jf sport "$out")" bdirector)"
 }
 shared_secret_undo() {
-	local ns
 	raw_off
-	for ns in bclient brs1 bdir; do
-		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del $ns 2>/dev/null
-	done
-	true
+	cleanup_nat b
 }
 shared_secret() { raw_on || return 1; guarded shared_secret_body shared_secret_undo; }
 
@@ -1039,7 +990,7 @@ nonat() { raw_on || return 1; guarded nonat_body nonat_undo; }
 
 # 16. ipvsadm: cookies need NAT real servers; -S | -R keeps the mode.
 ipvsadm_cli() {
-	local out rc saved again
+	local out rc
 	ipvs -C
 	ipvs -A -t $VIP:90 -s rr && ipvs -a -t $VIP:90 -r $RS1 -g || return 1
 	ipvs -A -t $VIP:91 -s rr && ipvs -a -t $VIP:91 -r $RS1 -i || return 1
@@ -1067,14 +1018,8 @@ ipvsadm_cli() {
 	assert_match "-L of $VIP:93" " syncookie auto" "$(ipvs -L -n | grep "$VIP:93 ")" || return 1
 	assert_match "-L --stats" "syncookie: syn [0-9]+ sent [0-9]+ valid [0-9]+ invalid [0-9]+ proxied [0-9]+" \
 		"$(ipvs -L -n --stats)" || return 1
-	saved=$(ipvs -Sn)
-	assert_match "saved on" "-A -t $VIP:92 -s rr --syncookie on" "$saved" || return 1
-	assert_match "saved auto" "-A -t $VIP:93 -s rr --syncookie auto" "$saved" || return 1
-	ipvs -C
-	assert_eq "after -C" "" "$(ipvs -Sn)" || return 1
-	ipvs -R <<<"$saved" || fail "-R refused the saved rules" || return 1
-	again=$(ipvs -Sn)
-	assert_eq "-S after -R" "$saved" "$again" || return 1
+	assert_save_restore "saved on" "-A -t $VIP:92 -s rr --syncookie on" \
+		"saved auto" "-A -t $VIP:93 -s rr --syncookie auto" || return 1
 	ipvs -C
 }
 
