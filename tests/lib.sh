@@ -37,6 +37,8 @@ RS2_6=2001:db8:2::12
 PASSED=0
 FAILED=0
 CURRENT=""
+FAIL_SAID=""
+DEFERRED=()
 
 # Commands inside a namespace.
 c() { ip netns exec client "$@"; }
@@ -48,9 +50,11 @@ ipvs() { ip netns exec director ipvsadm "$@"; }
 
 log() { printf '%s\n' "$*" >&2; }
 
-# Fail the current case with a reason; the case function returns 1.
+# fail WHY...: say why the current case fails, and return 1: as the last
+# command of a list ("check || fail WHY"), that ends the case (errexit).
 fail() {
 	log "  FAIL [$CURRENT]: $*"
+	FAIL_SAID=1
 	return 1
 }
 
@@ -72,6 +76,19 @@ wait_for() {
 	while ! "$@" >/dev/null 2>&1; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.1
+	done
+}
+
+# stop_jobs PID...: end those of these background jobs of the shell that
+# still run, and reap them (an undo: defer stop_jobs $!).  A job the case
+# already waited for is not killed: its PID may be another process's now.
+stop_jobs() {
+	local p running
+	running=" $(jobs -p | xargs) "
+	for p; do
+		[[ $running == *" $p "* ]] || continue
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 }
 
@@ -186,9 +203,8 @@ resend_rsts() {
 	local p
 	for p in $(connection_lines | awk -v c="$(hexip $CLIENT)" -v vp="$(printf %04X "$1")" \
 		'$2 == c && $5 == vp && $8 == "ESTABLISHED" { print $3 }'); do
-		c $RAW send $VIP "$1" --flags R --sport $((16#$p)) --seq random --wait 0.2 >/dev/null 2>&1
+		c $RAW send $VIP "$1" --flags R --sport $((16#$p)) --seq random --wait 0.2 >/dev/null 2>&1 || true
 	done
-	true
 }
 
 # ---- counters of ip_vs_syncookie
@@ -209,13 +225,13 @@ sc_sum() {
 	{
 		read -r -a names
 		for i in "${!names[@]}"; do [ "${names[i]}" != "$2" ] || col=$i; done
-		if [ $col -lt 0 ]; then
+		if [ "$col" -lt 0 ]; then
 			log "  no counter $2 in $SC_STAT"
 			echo -1000000
 			return
 		fi
 		while read -r -a vals; do
-			[ ${#vals[@]} -gt $col ] && sum=$((sum + 16#${vals[col]}))
+			[ ${#vals[@]} -gt "$col" ] && sum=$((sum + 16#${vals[col]}))
 		done
 		echo $sum
 	} <<<"$1"
@@ -277,6 +293,8 @@ flood_burst() {
 flood_start() {
 	local port=$1 min=$2 a i=0
 	shift 2
+	# a case that fails mid-flood ends it too
+	defer flood_kill
 	FLOOD_DIR=$(mktemp -d)
 	for a; do
 		ip -n director neigh replace "$a" lladdr 02:00:00:00:5c:01 dev brc nud permanent
@@ -292,24 +310,106 @@ flood_stop() {
 	local p
 	[ -n "$FLOOD_DIR" ] || return 0
 	touch "$FLOOD_DIR/stop"
-	for p in "${FLOOD_PIDS[@]}"; do wait "$p"; done
+	for p in "${FLOOD_PIDS[@]}"; do wait "$p" || true; done
 	FLOOD_PIDS=()
 }
 
 flood_sent() { cat "$FLOOD_DIR"/sent.* | awk '{ n += $1 } END { print n + 0 }'; }
 
+# flood_kill: end a flood now, whatever it sent (undo, cleanup).
 flood_kill() {
-	[ ${#FLOOD_PIDS[@]} -eq 0 ] || { touch "$FLOOD_DIR/stop"; kill "${FLOOD_PIDS[@]}"; } 2>/dev/null
-	pkill -f 'hping3 -q -' 2>/dev/null
+	[ ${#FLOOD_PIDS[@]} -eq 0 ] || { touch "$FLOOD_DIR/stop"; kill "${FLOOD_PIDS[@]}"; } 2>/dev/null || true
+	pkill -f 'hping3 -q -' 2>/dev/null || true
 	FLOOD_PIDS=()
-	true
+}
+
+# ---- cases
+#
+# A case is a function, which run_case runs as "( set -e; NAME )" followed by
+# its undo.  Under errexit the first command that fails ends the case, so a
+# check needs no return of its own: "check || fail WHY" ends it with a reason,
+# assert_eq and assert_match too.  What the case may let fail ends in
+# "|| true".  Bash ignores errexit in whatever runs as the condition of if,
+# while or until, after !, or before the last && or || of a list, functions
+# called there included:
+#  - "a && b" checks nothing of a: write two lines;
+#  - a function that checks several things (a setup, a series of asserts)
+#    runs as a plain statement, never as "f || ..." or "if f";
+#  - a function returns the status of its last command: one ending in
+#    "[ cond ] && cmd" fails its caller when cond is false;
+#  - in "check || { cmd; fail WHY; }" errexit holds again: a cmd there that
+#    may fail (diff) needs "|| true", or it ends the case without the WHY.
+# Command substitutions do not inherit errexit (no inherit_errexit): a
+# function run in $(...) runs to its end whatever fails in it; but x=$(cmd)
+# alone on a line fails with cmd, as a local x=$(cmd) does not.
+#
+# The case runs in a subshell of its own: what it sets (variables, PIDs of
+# its background jobs) dies with it, so a case cannot leak state into the
+# next one through the shell; a number that must outlive a case lives in a
+# file.  Its undo runs in that subshell once the case is over, passed or
+# failed, without errexit: first what the case deferred (defer CMD ARGS...),
+# last deferred first, then the function NAME_undo if the suite has one.
+# Undoing what a failed case never did must be harmless.
+
+# defer CMD ARGS...: run CMD ARGS when the current case is over.
+defer() {
+	local cmd
+	printf -v cmd '%q ' "$@"
+	DEFERRED+=("$cmd")
+}
+
+# case_over STATUS COMMAND: the EXIT trap of a case: if it failed without
+# saying why, say which command ended it, and where; then undo the case.
+case_over() {
+	local rc=$1 i j where=""
+	set +e
+	if [ "$rc" -ne 0 ] && [ -z "$FAIL_SAID" ]; then
+		for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+			[ "${FUNCNAME[i]}" != run_case ] || break
+		done
+		# from the case down: FUNCNAME[j - 1] was called at line
+		# BASH_LINENO[j - 1] of BASH_SOURCE[j], in FUNCNAME[j]
+		for ((j = i - 1; j >= 1; j--)); do
+			where+=${FUNCNAME[j]}
+			[ "$j" -eq 1 ] || where+=" (${BASH_SOURCE[j]##*/}:${BASH_LINENO[j - 1]}) > "
+		done
+		log "  FAIL [$CURRENT]: status $rc of: $2"
+		log "    in $where"
+	fi
+	for ((i = ${#DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${DEFERRED[i]}"
+	done
+	DEFERRED=()
+	if declare -F "${CURRENT}_undo" >/dev/null; then
+		"${CURRENT}_undo"
+	fi
 }
 
 # run_case NAME: run function NAME as one test case, count the outcome.
+# errexit holds in the subshell only where it is a plain statement: no if,
+# ! or || around it, and the status is read on the next line.
 run_case() {
+	local rc
 	CURRENT=$1
 	log "-- $1"
-	if "$1"; then
+	(
+		# errexit is ignored under a condition (if, !, ||): then no
+		# check would end its case, so run no case at all
+		(
+			set -e
+			false
+			true
+		)
+		rc=$?
+		[ $rc -ne 0 ] || { log "  FAIL [$1]: run_case under a condition, errexit off"; exit 2; }
+		set -e
+		FAIL_SAID=""
+		DEFERRED=()
+		trap 'case_over $? "$BASH_COMMAND"' EXIT
+		"$1"
+	)
+	rc=$?
+	if [ $rc -eq 0 ]; then
 		PASSED=$((PASSED + 1))
 		log "  ok"
 	else

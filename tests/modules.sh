@@ -16,33 +16,33 @@ declare -A SYSCTL=([ip_vs_persist_ext]=persist_mode [ip_vs_syncookie]=syncookie_
 
 loaded() { [ -d "/sys/module/$1" ]; }
 family_present() { genl ctrl get name "$1" >/dev/null 2>&1; }
-unload_all() { local m; for m in $MODS $CORE; do rmmod "$m" 2>/dev/null; done; true; }
+unload_all() { local m; for m in $MODS $CORE; do rmmod "$m" 2>/dev/null || true; done; }
 
 # check_present MODULE: loaded, family registered, sysctl present.
 check_present() {
-	loaded "$1" || fail "$1 not loaded" || return 1
-	family_present "${FAMILY[$1]}" || fail "family ${FAMILY[$1]} missing" || return 1
+	loaded "$1" || fail "$1 not loaded"
+	family_present "${FAMILY[$1]}" || fail "family ${FAMILY[$1]} missing"
 	[ -f "/proc/sys/net/ipv4/vs/${SYSCTL[$1]}" ] || fail "sysctl ${SYSCTL[$1]} missing"
 }
 
 check_absent() {
-	! loaded "$1" || fail "$1 still loaded" || return 1
+	! loaded "$1" || fail "$1 still loaded"
 	[ ! -f "/proc/sys/net/ipv4/vs/${SYSCTL[$1]}" ] || fail "sysctl ${SYSCTL[$1]} left behind"
 }
 
 each_alone() {
 	local m
 	for m in $MODS; do
-		modprobe "$m" || fail "modprobe $m" || return 1
-		check_present "$m" || return 1
-		loaded $CORE || fail "modprobe $m did not bring $CORE" || return 1
+		modprobe "$m" || fail "modprobe $m"
+		check_present "$m"
+		loaded $CORE || fail "modprobe $m did not bring $CORE"
 		for o in $MODS; do
-			[ "$o" = "$m" ] || ! loaded "$o" || fail "$o loaded with $m" || return 1
+			[ "$o" = "$m" ] || ! loaded "$o" || fail "$o loaded with $m"
 		done
-		! rmmod $CORE 2>/dev/null || fail "$CORE unloaded under $m" || return 1
-		rmmod "$m" || fail "rmmod $m" || return 1
-		check_absent "$m" || return 1
-		rmmod $CORE || fail "rmmod $CORE after $m" || return 1
+		! rmmod $CORE 2>/dev/null || fail "$CORE unloaded under $m"
+		rmmod "$m" || fail "rmmod $m"
+		check_absent "$m"
+		rmmod $CORE || fail "rmmod $CORE after $m"
 	done
 }
 
@@ -51,12 +51,12 @@ every_order() {
 	for order in "0 1 2" "2 1 0" "1 0 2" "0 2 1"; do
 		local list=($MODS) seq=()
 		for i in $order; do seq+=("${list[$i]}"); done
-		for m in "${seq[@]}"; do modprobe "$m" || fail "modprobe $m" || return 1; done
-		for m in $MODS; do check_present "$m" || return 1; done
+		for m in "${seq[@]}"; do modprobe "$m" || fail "modprobe $m"; done
+		for m in $MODS; do check_present "$m"; done
 		# unload in load order (not reverse): no feature depends on another
-		for m in "${seq[@]}"; do rmmod "$m" || fail "rmmod $m" || return 1; done
-		for m in $MODS; do check_absent "$m" || return 1; done
-		rmmod $CORE || fail "rmmod $CORE after the features" || return 1
+		for m in "${seq[@]}"; do rmmod "$m" || fail "rmmod $m"; done
+		for m in $MODS; do check_absent "$m"; done
+		rmmod $CORE || fail "rmmod $CORE after the features"
 	done
 }
 
@@ -65,8 +65,8 @@ family_autoload() {
 	local m
 	unload_all
 	for m in $MODS; do
-		family_present "${FAMILY[$m]}" || fail "resolving ${FAMILY[$m]} did not load $m" || return 1
-		loaded "$m" || fail "$m not autoloaded" || return 1
+		family_present "${FAMILY[$m]}" || fail "resolving ${FAMILY[$m]} did not load $m"
+		loaded "$m" || fail "$m not autoloaded"
 	done
 	unload_all
 }
@@ -76,18 +76,20 @@ family_autoload() {
 unload_with_services() {
 	local m
 	for m in $MODS; do modprobe "$m"; done
-	ipvsadm -A -t $VIP:80 -s rr || return 1
-	ipvsadm -a -t $VIP:80 -r $RS1:80 -m || return 1
-	ipvsadm -A -t $VIP:81 -s rr -p 30 --pe persist_ext || fail "--pe persist_ext refused" || return 1
-	ipvsadm -A -u $VIP:53 -s rr || return 1
-	! rmmod ip_vs_persist_ext 2>/dev/null || fail "rmmod while its engine is bound to a service" || return 1
-	rmmod ip_vs_syncookie || fail "rmmod ip_vs_syncookie with services" || return 1
-	rmmod ip_vs_dos_reap || fail "rmmod ip_vs_dos_reap with services" || return 1
-	ipvsadm -D -t $VIP:81 || return 1
-	wait_for 60 rmmod ip_vs_persist_ext || fail "rmmod after the service went" || return 1
-	assert_eq "stock services intact" 2 "$(ipvsadm -Sn | grep -c '^-A')" || return 1
+	ipvsadm -A -t $VIP:80 -s rr
+	ipvsadm -a -t $VIP:80 -r $RS1:80 -m
+	ipvsadm -A -t $VIP:81 -s rr -p 30 --pe persist_ext || fail "--pe persist_ext refused"
+	ipvsadm -A -u $VIP:53 -s rr
+	! rmmod ip_vs_persist_ext 2>/dev/null || fail "rmmod while its engine is bound to a service"
+	rmmod ip_vs_syncookie || fail "rmmod ip_vs_syncookie with services"
+	rmmod ip_vs_dos_reap || fail "rmmod ip_vs_dos_reap with services"
+	ipvsadm -D -t $VIP:81
+	wait_for 60 rmmod ip_vs_persist_ext || fail "rmmod after the service went"
+	assert_eq "stock services intact" 2 "$(ipvsadm -Sn | grep -c '^-A')"
 	ipvsadm -C
 }
+# services left by a failure would pin ip_vs_persist_ext for the next cases
+unload_with_services_undo() { ipvsadm -C 2>/dev/null; }
 
 # Every sysctl rejects what is out of range and keeps its value.
 sysctl_ranges() {
@@ -105,16 +107,16 @@ sysctl_ranges() {
 		name=${b% *} val=${b#* }
 		before=$(cat "/proc/sys/net/ipv4/vs/$name")
 		if echo "$val" >"/proc/sys/net/ipv4/vs/$name" 2>/dev/null; then
-			fail "$name accepted $val" || return 1
+			fail "$name accepted $val"
 		fi
 		after=$(cat "/proc/sys/net/ipv4/vs/$name")
-		assert_eq "$name after bad write" "$before" "$after" || return 1
+		assert_eq "$name after bad write" "$before" "$after"
 	done
 	# and good values stick
 	sysctl -qw net.ipv4.vs.persist_mode=2 net.ipv4.vs.reap_metric=conns \
-		net.ipv4.vs.reap_high=99 net.ipv4.vs.reap_low=98 || fail "good values refused" || return 1
-	assert_eq reap_metric conns "$(cat /proc/sys/net/ipv4/vs/reap_metric)" || return 1
-	assert_eq reap_low 98 "$(cat /proc/sys/net/ipv4/vs/reap_low)" || return 1
+		net.ipv4.vs.reap_high=99 net.ipv4.vs.reap_low=98 || fail "good values refused"
+	assert_eq reap_metric conns "$(cat /proc/sys/net/ipv4/vs/reap_metric)"
+	assert_eq reap_low 98 "$(cat /proc/sys/net/ipv4/vs/reap_low)"
 	unload_all
 }
 
@@ -125,13 +127,13 @@ per_netns() {
 	sysctl -qw net.ipv4.vs.persist_max=77
 	for i in 1 2 3 4 5; do
 		ip netns add t$i
-		ip netns exec t$i ipvsadm -A -t 192.0.2.10:80 -s rr -p 5 --pe persist_ext || return 1
+		ip netns exec t$i ipvsadm -A -t 192.0.2.10:80 -s rr -p 5 --pe persist_ext
 		assert_eq "fresh netns default" 0 \
-			"$(ip netns exec t$i cat /proc/sys/net/ipv4/vs/persist_max)" || return 1
+			"$(ip netns exec t$i cat /proc/sys/net/ipv4/vs/persist_max)"
 		ip netns exec t$i sysctl -qw net.ipv4.vs.persist_max=$i
 		ip netns del t$i
 	done
-	assert_eq "init netns value" 77 "$(cat /proc/sys/net/ipv4/vs/persist_max)" || return 1
+	assert_eq "init netns value" 77 "$(cat /proc/sys/net/ipv4/vs/persist_max)"
 	sysctl -qw net.ipv4.vs.persist_max=0
 	wait_for 60 bash -c 'for m in '"$MODS $CORE"'; do [ ! -d /sys/module/$m ] || rmmod $m || exit 1; done' \
 		|| fail "modules did not unload after the namespaces went"

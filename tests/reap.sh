@@ -48,10 +48,12 @@ reap_config() {
 		echo 1 >$VS/reap_floor; echo 100 >$VS/reap_interval_ms"
 }
 
-# hold_n N: N idle-but-open client connections (each its own process).
+# hold_n N: N idle-but-open client connections (each its own process),
+# which the case drops when it is over, if it has not done so itself.
 HOLDS=()
 hold_n() {
 	local i
+	[ ${#HOLDS[@]} -gt 0 ] || defer drop_holds 99
 	for ((i = 0; i < $1; i++)); do
 		# not through a function: $! must be the client process itself
 		ip netns exec client $TOOL hold $VIP 80 --silent 600 >/dev/null 2>&1 &
@@ -64,19 +66,19 @@ drop_holds() {
 	while [ "$n" -gt 0 ] && [ ${#HOLDS[@]} -gt 0 ]; do
 		pid=${HOLDS[-1]}
 		unset 'HOLDS[-1]'
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 		n=$((n - 1))
 	done
 }
 
-# Each case starts from normal, without connections of an earlier case.
+# Each case starts from normal, without connections of an earlier case
+# (whose holds went with it).
 no_entries() { [ "$(connection_lines | wc -l)" = 0 ]; }
 fresh() {
-	drop_holds 99
 	# a failed case may have left these on
 	d sh -c "echo 0 >$VS/reap_refuse_rst; echo 0 >$VS/reap_cookie_fallback; echo 100 >$VS/reap_interval_ms"
-	wait_for 90 no_entries || fail "$(conn_count) entries left by an earlier case" || return 1
+	wait_for 90 no_entries || fail "$(conn_count) entries left by an earlier case"
 	wait_for 60 state_is normal || fail "state $(reap_state) left by an earlier case"
 }
 
@@ -85,36 +87,36 @@ entries_at_most() { [ "$(conn_count)" -le "$1" ]; }
 
 # budget 20, low 50 % (10 entries), high 80 % (16 entries)
 watermarks_and_hysteresis() {
-	fresh || return 1
+	fresh
 	reap_config 20 50 80
 	hold_n 12
-	wait_for 60 established 12 || fail "12 connections not established" || return 1
-	wait_for 60 state_is reaping || fail "12/20 entries: state $(reap_state), want reaping" || return 1
+	wait_for 60 established 12 || fail "12 connections not established"
+	wait_for 60 state_is reaping || fail "12/20 entries: state $(reap_state), want reaping"
 	# reaping: closing timeouts scale from 120 s towards the 1 s floor
 	local fin
 	fin=$(tcpfin)
-	[ "$fin" -lt 120 ] && [ "$fin" -ge 1 ] || fail "tcpfin while reaping: $fin" || return 1
+	{ [ "$fin" -lt 120 ] && [ "$fin" -ge 1 ]; } || fail "tcpfin while reaping: $fin"
 	hold_n 4
-	wait_for 60 established 16 || fail "16 connections not established" || return 1
-	wait_for 60 state_is refusing || fail "16/20 entries: state $(reap_state), want refusing" || return 1
-	assert_eq "tcpfin at full pressure (the floor)" 1 "$(tcpfin)" || return 1
-	assert_match "ipvsadm -L --reaper" "state refusing" "$(ipvs -L --reaper)" || return 1
+	wait_for 60 established 16 || fail "16 connections not established"
+	wait_for 60 state_is refusing || fail "16/20 entries: state $(reap_state), want refusing"
+	assert_eq "tcpfin at full pressure (the floor)" 1 "$(tcpfin)"
+	assert_match "ipvsadm -L --reaper" "state refusing" "$(ipvs -L --reaper)"
 	# refusing: a new connection is refused, the open ones keep working
-	! c $TOOL who $VIP 80 2>/dev/null || fail "a new connection got through while refusing" || return 1
-	[ "$(reap_field refused)" -ge 1 ] || fail "refused counter did not move" || return 1
+	! c $TOOL who $VIP 80 2>/dev/null || fail "a new connection got through while refusing"
+	[ "$(reap_field refused)" -ge 1 ] || fail "refused counter did not move"
 	assert_eq "a local service of the director while refusing" director \
-		"$(c $TOOL who 192.0.2.1 8080)" || return 1
+		"$(c $TOOL who 192.0.2.1 8080)"
 	# hysteresis: back between the marks it keeps refusing (samples
 	# taken once the 4 entries are gone) ...
 	drop_holds 4
-	wait_for 60 entries_at_most 12 || fail "$(conn_count) entries after closing 4 of 16" || return 1
-	wait_samples 3 || fail "no samples" || return 1
-	assert_eq "state with 12/20 entries after refusing" refusing "$(reap_state)" || return 1
+	wait_for 60 entries_at_most 12 || fail "$(conn_count) entries after closing 4 of 16"
+	wait_samples 3 || fail "no samples"
+	assert_eq "state with 12/20 entries after refusing" refusing "$(reap_state)"
 	# ... until below low, where everything is restored
 	drop_holds 4
-	wait_for 60 state_is normal || fail "8/20 entries: state $(reap_state), want normal" || return 1
-	assert_eq "tcpfin restored" 120 "$(tcpfin)" || return 1
-	c $TOOL who $VIP 80 >/dev/null || fail "new connection refused after normal" || return 1
+	wait_for 60 state_is normal || fail "8/20 entries: state $(reap_state), want normal"
+	assert_eq "tcpfin restored" 120 "$(tcpfin)"
+	c $TOOL who $VIP 80 >/dev/null || fail "new connection refused after normal"
 	drop_holds 99
 }
 
@@ -124,8 +126,6 @@ watermarks_and_hysteresis() {
 # that connection.  Whether the periodic sample came first is a matter of
 # speed, so the verdict is the kick, not the time (logged).
 now_ms() { date +%s%3N; }
-# reaping_at HELD BUDGET: HELD idle connections in a table of BUDGET
-# entries (low 50 %, high 80 %): reaping
 # reaping_at N BUDGET: N open connections, made under a budget that leaves
 # the state normal, then BUDGET puts them between the watermarks.  (Made
 # while reaping, each would have to finish its handshake within reap_floor;
@@ -133,27 +133,27 @@ now_ms() { date +%s%3N; }
 reaping_at() {
 	reap_config $(($1 * 4)) 50 80
 	hold_n "$1"
-	wait_for 60 established "$1" || fail "$1 connections not established" || return 1
+	wait_for 60 established "$1" || fail "$1 connections not established"
 	reap_config "$2" 50 80
 	wait_for 60 state_is reaping || fail "$1/$2 entries: state $(reap_state), want reaping"
 }
 refusing_at_once() {
 	local t_set t_ref k0 s0
-	fresh || return 1
-	reaping_at 15 20 || return 1
+	fresh
+	reaping_at 15 20
 	d sh -c "echo 10000 >$VS/reap_interval_ms"
 	t_set=$(now_ms)
-	wait_samples 1 || fail "no sample after the interval write" || return 1
-	assert_eq "state at 15/20 entries, interval 10 s" reaping "$(reap_state)" || return 1
+	wait_samples 1 || fail "no sample after the interval write"
+	assert_eq "state at 15/20 entries, interval 10 s" reaping "$(reap_state)"
 	k0=$(reap_field kicked)
 	s0=$(reap_field samples)
 	hold_n 1
-	wait_for 60 established 16 || fail "16 connections not established" || return 1
-	wait_for 60 state_is refusing || fail "state $(reap_state) at 16/20 entries, want refusing" || return 1
+	wait_for 60 established 16 || fail "16 connections not established"
+	wait_for 60 state_is refusing || fail "state $(reap_state) at 16/20 entries, want refusing"
 	t_ref=$(now_ms)
 	log "  refusing $((t_ref - t_set)) ms after the interval became 10 s," \
 		"$(($(reap_field samples) - s0)) sample(s) since the 16th connection"
-	[ "$(reap_field kicked)" -gt "$k0" ] || fail "no sample started by the 16th connection" || return 1
+	[ "$(reap_field kicked)" -gt "$k0" ] || fail "no sample started by the 16th connection"
 	d sh -c "echo 100 >$VS/reap_interval_ms"
 	drop_holds 99
 	wait_for 60 state_is normal || fail "state $(reap_state) once the holds are gone, want normal"
@@ -162,39 +162,45 @@ refusing_at_once() {
 # auto_service: fresh state and an auto cookie service VIP:82 whose
 # threshold is out of reach (cookies only through the reaper's fallback)
 auto_service() {
-	fresh || return 1
-	modprobe ip_vs_syncookie || return 1
+	fresh
+	modprobe ip_vs_syncookie
 	d sh -c "echo 1000000 >$VS/syncookie_threshold"
 	ipvs -A -t $VIP:82 -s rr --syncookie auto
 	ipvs -a -t $VIP:82 -r $RS1:80 -m
 }
+# auto_service_off: what auto_service and the cases using it set, undone
+auto_service_off() {
+	d sh -c "echo 0 >$VS/reap_cookie_fallback; echo 1000 >$VS/syncookie_threshold"
+	ipvs -D -t "$VIP:82" 2>/dev/null
+}
+cookie_fallback_undo() { auto_service_off; }
 
 # While refusing, reap_cookie_fallback=1 has ip_vs_syncookie answer the SYNs
 # of an auto service (threshold out of reach) with cookies: a legitimate
 # client still gets in, a plain service stays refused.
 cookie_fallback() {
 	local sent
-	auto_service || return 1
+	auto_service
 	reap_config 20 50 80
 	hold_n 17
-	wait_for 60 established 16 || fail "connections not established" || return 1
-	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	wait_for 60 established 16 || fail "connections not established"
+	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing"
 	# fallback off: the auto service is refused like any other
-	! c $TOOL who $VIP 82 2>/dev/null || fail "got through without the fallback" || return 1
+	! c $TOOL who $VIP 82 2>/dev/null || fail "got through without the fallback"
 	d sh -c "echo 1 >$VS/reap_cookie_fallback"
 	sent=$(sc cookies_sent)
-	assert_eq "auto service while refusing, with the fallback" rs1 "$(c $TOOL who $VIP 82)" || return 1
-	[ "$(sc cookies_sent)" -gt "$sent" ] || fail "no cookie sent" || return 1
+	assert_eq "auto service while refusing, with the fallback" rs1 "$(c $TOOL who $VIP 82)"
+	[ "$(sc cookies_sent)" -gt "$sent" ] || fail "no cookie sent"
 	wait_for 30 diverted 1 ||
-		fail "diverted counter $(reap_field diverted)" || return 1
-	assert_match "ipvsadm -L --reaper" "diverted [1-9]" "$(ipvs -L --reaper)" || return 1
-	! c $TOOL who $VIP 80 2>/dev/null || fail "plain service not refused" || return 1
+		fail "diverted counter $(reap_field diverted)"
+	assert_match "ipvsadm -L --reaper" "diverted [1-9]" "$(ipvs -L --reaper)"
+	! c $TOOL who $VIP 80 2>/dev/null || fail "plain service not refused"
 	drop_holds 99
-	wait_for 60 state_is normal || fail "state $(reap_state), want normal" || return 1
+	wait_for 60 state_is normal || fail "state $(reap_state), want normal"
 	# normal again: the auto service answers SYNs straight (no cookie)
 	sent=$(sc cookies_sent)
-	assert_eq "auto service after refusing" rs1 "$(c $TOOL who $VIP 82)" || return 1
-	assert_eq "cookies sent after refusing" "$sent" "$(sc cookies_sent)" || return 1
+	assert_eq "auto service after refusing" rs1 "$(c $TOOL who $VIP 82)"
+	assert_eq "cookies sent after refusing" "$sent" "$(sc cookies_sent)"
 	d sh -c "echo 0 >$VS/reap_cookie_fallback; echo 1000 >$VS/syncookie_threshold"
 	ipvs -D -t $VIP:82
 }
@@ -209,13 +215,13 @@ cookie_fallback() {
 # through a validated cookie.
 fallback_under_flood() {
 	local n=20 i ok=0 out st sent r0 v0 d0 refused
-	auto_service || return 1
-	reaping_at 22 40 || return 1
+	auto_service
+	reaping_at 22 40
 	d sh -c "echo 1 >$VS/reap_cookie_fallback"
 	r0=$(reap_field refused)
 	reap_flood 80 192.0.2.130
 	wait_for 300 state_is refusing ||
-		fail "state $(reap_state) after $(flood_sent) SYNs, want refusing" || { flood_stop; return 1; }
+		fail "state $(reap_state) after $(flood_sent) SYNs, want refusing"
 	v0=$(sc cookies_valid)
 	d0=$(reap_field diverted)
 	for ((i = 0; i < n; i++)); do
@@ -236,49 +242,50 @@ fallback_under_flood() {
 	d sh -c "echo 0 >$VS/reap_cookie_fallback; echo 1000 >$VS/syncookie_threshold"
 	ipvs -D -t $VIP:82
 	drop_holds 99
-	assert_eq "state when the last client was done" refusing "$st" || return 1
-	assert_eq "clients of the auto cookie service in during the flood" $n $ok || return 1
-	[ "$(sc cookies_valid)" -ge $((v0 + n)) ] || fail "cookies validated: $(($(sc cookies_valid) - v0)) of $n" || return 1
+	assert_eq "state when the last client was done" refusing "$st"
+	assert_eq "clients of the auto cookie service in during the flood" $n $ok
+	[ "$(sc cookies_valid)" -ge $((v0 + n)) ] || fail "cookies validated: $(($(sc cookies_valid) - v0)) of $n"
 	[ "$(reap_field diverted)" -ge $((d0 + n)) ] ||
-		fail "diverted: $(($(reap_field diverted) - d0)) of $n" || return 1
+		fail "diverted: $(($(reap_field diverted) - d0)) of $n"
 	# the flood's SYNs were refused, but for those that made the entries up
 	# to the high mark before refusing began (fewer than the budget, plus
 	# what arrived in the jiffy until the sample): half is a wide margin
-	[ "$sent" -ge 1000 ] || fail "the flood sent $sent SYNs" || return 1
-	[ $((refused * 2)) -ge "$sent" ] || fail "refused $refused of $sent SYNs" || return 1
+	[ "$sent" -ge 1000 ] || fail "the flood sent $sent SYNs"
+	[ $((refused * 2)) -ge "$sent" ] || fail "refused $refused of $sent SYNs"
 }
+fallback_under_flood_undo() { auto_service_off; }
 
 # reap_refuse_rst=1: while refusing, a SYN to a virtual service (IPv4 and
 # IPv6) is answered with a reset, so that its client fails at once rather
 # than retry; the director's own services are untouched.
 refuse_rst() {
 	local r0 r1
-	fresh || return 1
-	ipvs -D -t "[$VIP6]:80" 2>/dev/null
-	ipvs -A -t "[$VIP6]:80" -s rr && ipvs -a -t "[$VIP6]:80" -r "[$RS1_6]:80" -m || return 1
+	fresh
+	ipvs -D -t "[$VIP6]:80" 2>/dev/null || true
+	ipvs -A -t "[$VIP6]:80" -s rr
+	ipvs -a -t "[$VIP6]:80" -r "[$RS1_6]:80" -m
 	reap_config 20 50 80
 	hold_n 17
-	wait_for 60 established 16 || fail "connections not established" || return 1
-	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	wait_for 60 established 16 || fail "connections not established"
+	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing"
 	d sh -c "echo 1 >$VS/reap_refuse_rst"
 	# (the SYN of a 17th hold, if refused, may be retried and reset too)
 	r0=$(reap_field reset)
 	assert_match "IPv4 SYN, refusing with resets" "error:ConnectionRefusedError" \
-		"$(c $TOOL probe $VIP 80 --every 1 --count 1)" || return 1
+		"$(c $TOOL probe $VIP 80 --every 1 --count 1)"
 	assert_match "IPv6 SYN, refusing with resets" "error:ConnectionRefusedError" \
-		"$(c $TOOL probe $VIP6 80 --every 1 --count 1)" || return 1
+		"$(c $TOOL probe $VIP6 80 --every 1 --count 1)"
 	r1=$(reap_field reset)
-	[ "$r1" -ge $((r0 + 2)) ] || fail "resets sent: $((r1 - r0)), want 2" || return 1
-	assert_match "ipvsadm -L --reaper" "refused [1-9][0-9]* reset [1-9]" "$(ipvs -L --reaper)" ||
-		return 1
+	[ "$r1" -ge $((r0 + 2)) ] || fail "resets sent: $((r1 - r0)), want 2"
+	assert_match "ipvsadm -L --reaper" "refused [1-9][0-9]* reset [1-9]" "$(ipvs -L --reaper)"
 	assert_eq "a local service of the director" director \
-		"$(c $TOOL who 192.0.2.1 8080)" || return 1
+		"$(c $TOOL who 192.0.2.1 8080)"
 	d sh -c "echo 0 >$VS/reap_refuse_rst"
 	r1=$(reap_field reset)
 	assert_match "refusing without resets" "error:TimeoutError" \
-		"$(c $TOOL probe $VIP 80 --every 1 --count 1)" || return 1
-	assert_eq "resets after reap_refuse_rst=0" "$r1" "$(reap_field reset)" || return 1
-	! d sh -c "echo 2 >$VS/reap_refuse_rst" 2>/dev/null || fail "reap_refuse_rst=2 accepted" || return 1
+		"$(c $TOOL probe $VIP 80 --every 1 --count 1)"
+	assert_eq "resets after reap_refuse_rst=0" "$r1" "$(reap_field reset)"
+	! d sh -c "echo 2 >$VS/reap_refuse_rst" 2>/dev/null || fail "reap_refuse_rst=2 accepted"
 	ipvs -D -t "[$VIP6]:80"
 	drop_holds 99
 }
@@ -286,18 +293,20 @@ refuse_rst() {
 # An administrator's ipvsadm --set during reaping is what gets restored.
 tcpfin_below() { [ "$(tcpfin)" -lt "$1" ]; }
 set_during_reaping() {
-	fresh || return 1
+	fresh
 	reap_config 20 50 80
 	hold_n 13
-	wait_for 60 established 13 || fail "connections not established" || return 1
-	wait_for 60 state_is reaping || fail "state $(reap_state), want reaping" || return 1
+	wait_for 60 established 13 || fail "connections not established"
+	wait_for 60 state_is reaping || fail "state $(reap_state), want reaping"
 	ipvs --set 900 77 300
-	wait_for 60 tcpfin_below 77 || fail "tcpfin $(tcpfin) not scaled from the new 77" || return 1
+	wait_for 60 tcpfin_below 77 || fail "tcpfin $(tcpfin) not scaled from the new 77"
 	drop_holds 99
-	wait_for 60 state_is normal || fail "state $(reap_state), want normal" || return 1
-	assert_eq "tcpfin after reaping" 77 "$(tcpfin)" || return 1
+	wait_for 60 state_is normal || fail "state $(reap_state), want normal"
+	assert_eq "tcpfin after reaping" 77 "$(tcpfin)"
 	ipvs --set 900 120 300
 }
+# the stock timeouts back, if the case failed before that
+set_during_reaping_undo() { ipvs --set 900 120 300; }
 
 # A spoofed flood: embryonic entries are reaped, established traffic and
 # persistence templates survive, and all is restored when it stops.  The
@@ -305,22 +314,22 @@ set_during_reaping() {
 # changed state (600 s: a hang detector), however fast the machine is.
 flood() {
 	local xfer max=0 n before_fin hport sent reaped0 trans0 end
-	fresh || return 1
+	fresh
 	reap_config 3000 20 60
 	d sh -c "echo 1 >$VS/drop_entry; echo 1 >$VS/secure_tcp"
 	# a persistent service with a template made before the flood
 	ipvs -A -t $VIP:81 -s rr -p 120
 	ipvs -a -t $VIP:81 -r $RS1:80 -m
-	c $TOOL who $VIP 81 >/dev/null || return 1
+	c $TOOL who $VIP 81 >/dev/null
 	# an idle-but-open connection, which must outlive the flood
 	hold_n 1
-	wait_for 60 established 1 || fail "idle connection not established" || return 1
+	wait_for 60 established 1 || fail "idle connection not established"
 	hport=$(c ss -Htn state established dst $VIP | awk '{ n = split($3, a, ":"); print a[n] }')
-	[ -n "$hport" ] || fail "no port for the idle connection" || return 1
+	[ -n "$hport" ] || fail "no port for the idle connection"
 	c $TOOL xfer $VIP 80 --get 20000000 >"$LAB_TMP/xfer" 2>&1 &
 	xfer=$!
 	# the transfer is established before the flood: a new connection may be refused
-	wait_for 60 established 2 || fail "transfer not established" || return 1
+	wait_for 60 established 2 || fail "transfer not established"
 	reaped0=$(reap_field reaped)
 	trans0=$(reap_field transitions)
 	reap_flood 80 192.0.2.131
@@ -332,31 +341,36 @@ flood() {
 		[ "$n" -gt $max ] && max=$n
 		sleep 0.3
 	done
-	[ "$(template_lines | wc -l)" -ge 1 ] || fail "persistence template reaped" || { flood_stop; return 1; }
+	[ "$(template_lines | wc -l)" -ge 1 ] || fail "persistence template reaped"
 	flood_stop
 	sent=$(flood_sent)
-	wait $xfer
+	# the transfer's output is the verdict on it
+	wait $xfer || true
 	log "  $sent SYNs sent, max entries $max, reaped $(($(reap_field reaped) - reaped0))," \
 		"refused $(reap_field refused) (all cases)"
-	[ "$sent" -gt 0 ] || fail "hping3 sent nothing" || return 1
-	assert_match "transfer during the flood" "ok$" "$(cat "$LAB_TMP/xfer")" || return 1
+	[ "$sent" -gt 0 ] || fail "hping3 sent nothing"
+	assert_match "transfer during the flood" "ok$" "$(cat "$LAB_TMP/xfer")"
 	assert_eq "entry of the idle connection (client port $hport) after the flood" ESTABLISHED \
-		"$(connection_lines | awk -v p="$(printf %04X "$hport")" '$3 == p { print $8 }')" ||
-		return 1
-	[ "$(reap_field reaped)" -gt "$reaped0" ] || fail "nothing reaped of $sent SYNs (max entries $max)" ||
-		return 1
+		"$(connection_lines | awk -v p="$(printf %04X "$hport")" '$3 == p { print $8 }')"
+	[ "$(reap_field reaped)" -gt "$reaped0" ] || fail "nothing reaped of $sent SYNs (max entries $max)"
 	[ "$(reap_field transitions)" -gt "$trans0" ] ||
-		fail "no state change with $sent SYNs (max entries $max)" || return 1
-	wait_for 120 state_is normal || fail "state $(reap_state) after the flood" || return 1
-	assert_eq "tcpfin after the flood" 120 "$(tcpfin)" || return 1
-	# a new embryonic entry gets the configured SYN_RECV timeout again
-	c hping3 -q -S -p 80 -c 1 -a 192.0.2.77 $VIP >/dev/null 2>&1
-	wait_for 30 bash -c "ip netns exec director grep -q ^TCP.C000024D /proc/net/ip_vs_conn"
+		fail "no state change with $sent SYNs (max entries $max)"
+	wait_for 120 state_is normal || fail "state $(reap_state) after the flood"
+	assert_eq "tcpfin after the flood" 120 "$(tcpfin)"
+	# a new embryonic entry gets the configured SYN_RECV timeout again (no
+	# answer reaches hping3, which then fails; the entry is the verdict)
+	c hping3 -q -S -p 80 -c 1 -a 192.0.2.77 $VIP >/dev/null 2>&1 || true
+	wait_for 30 bash -c "ip netns exec director grep -q ^TCP.C000024D /proc/net/ip_vs_conn" || true
 	before_fin=$(connection_lines | awk '$2 == "C000024D" { print $9 }')
-	[ "${before_fin:-0}" -gt 50 ] || fail "embryonic timeout after the flood: '$before_fin'" || return 1
+	[ "${before_fin:-0}" -gt 50 ] || fail "embryonic timeout after the flood: '$before_fin'"
 	d sh -c "echo 0 >$VS/drop_entry; echo 0 >$VS/secure_tcp"
 	ipvs -D -t $VIP:81
 	drop_holds 99
+}
+# drop_entry and secure_tcp would change every later case
+flood_undo() {
+	d sh -c "echo 0 >$VS/drop_entry; echo 0 >$VS/secure_tcp"
+	ipvs -D -t "$VIP:81" 2>/dev/null
 }
 
 # The SYN ring holds recent embryonic connections: in normal state (where
@@ -367,11 +381,11 @@ flood() {
 # SYN+ACKs come first, in normal state, then a ramp of spoofed SYNs to the
 # plain service; the budget then drops under the ramp's entries: refusing,
 # at full pressure, must reap all of them, oldest first, at the next sample.
-embryonic() { connection_lines | grep -c SYN_RECV; }
+embryonic() { connection_lines | grep -c SYN_RECV || true; }
 reaped_past() { [ "$(reap_field reaped)" -ge "$1" ]; }
 ring_recent() {
 	local rec0 sent n r0 bad=
-	fresh || return 1
+	fresh
 	reap_config 100000 50 80
 	rec0=$(reap_field recorded)
 	sent=$(c hping3 -q -S -p 9 -a "$(spoof)" -i u100 -c 17000 $VIP 2>&1 |
@@ -386,14 +400,14 @@ ring_recent() {
 		awk '/packets transmitted/ { print $1 }')
 	n=$(embryonic)
 	log "  ramp: $sent SYNs, $n embryonic entries, recorded $(reap_field recorded)"
-	[ "$n" -ge $((sent / 2)) ] || fail "$n embryonic entries of $sent SYNs" || return 1
-	assert_eq "state during the ramp" normal "$(reap_state)" || return 1
+	[ "$n" -ge $((sent / 2)) ] || fail "$n embryonic entries of $sent SYNs"
+	assert_eq "state during the ramp" normal "$(reap_state)"
 	r0=$(reap_field reaped)
 	reap_config $((n / 4)) 50 80
 	wait_for 60 reaped_past $((r0 + n)) ||
 		fail "reaped $(($(reap_field reaped) - r0)) of $n embryonic entries" || bad=${bad:-reaping}
 	reap_config 1048576 85 95
-	wait_for 60 state_is normal || fail "state $(reap_state) after the ramp, want normal" || return 1
+	wait_for 60 state_is normal || fail "state $(reap_state) after the ramp, want normal"
 	[ -z "$bad" ] || fail "$bad"
 }
 
@@ -406,36 +420,36 @@ ns_field() { ip netns exec reapidle awk -v k="$1" '$1 == k { print $2 }' /proc/n
 ns_field_past() { [ "$(ns_field "$1")" -gt "$2" ]; }
 idle_without_services() {
 	local t0 t1 s0
-	ip netns del reapidle 2>/dev/null
+	ip netns del reapidle 2>/dev/null || true
 	add_ns reapidle
 	# the run queued when the netns was made
-	wait_for 60 ns_field_past time_normal_ms 0 || fail "the work never ran" || return 1
+	wait_for 60 ns_field_past time_normal_ms 0 || fail "the work never ran"
 	t0=$(ns_field time_normal_ms)
 	s0=$(ns_field samples)
 	sleep 2
 	t1=$(ns_field time_normal_ms)
-	assert_eq "time in normal accounted in 2 s without services" "$t0" "$t1" || return 1
-	assert_eq "samples in 2 s without services" "$s0" "$(ns_field samples)" || return 1
-	ip netns exec reapidle ipvsadm -A -t 127.0.0.1:80 -s rr || return 1
-	ip netns exec reapidle bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>/dev/null
-	wait_for 60 ns_field_past samples "$s0" || fail "a SYN once there is a service did not wake the work" ||
-		return 1
+	assert_eq "time in normal accounted in 2 s without services" "$t0" "$t1"
+	assert_eq "samples in 2 s without services" "$s0" "$(ns_field samples)"
+	ip netns exec reapidle ipvsadm -A -t 127.0.0.1:80 -s rr
+	# a SYN to a closed port: refused, which is all it takes
+	ip netns exec reapidle bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>/dev/null || true
+	wait_for 60 ns_field_past samples "$s0" || fail "a SYN once there is a service did not wake the work"
 	ip netns exec reapidle ipvsadm -C
 	ip netns del reapidle
 }
+idle_without_services_undo() { ip netns del reapidle 2>/dev/null; }
 
 # memory metric: fill a tmpfs past the low watermark, then free it.
 memory_metric() {
 	local util low
-	drop_holds 99
 	d sh -c "echo memory >$VS/reap_metric"
-	wait_samples 2 || fail "no samples" || return 1
+	wait_samples 2 || fail "no samples"
 	util=$(reap_field utilisation | cut -d. -f1)
 	low=$((util + 10))
-	[ $low -lt 95 ] || fail "guest memory already at $util %" || return 1
+	[ $low -lt 95 ] || fail "guest memory already at $util %"
 	d sh -c "echo 99 >$VS/reap_high; echo $low >$VS/reap_low; echo $((low + 4)) >$VS/reap_high"
-	wait_samples 2 || fail "no samples" || return 1
-	state_is normal || fail "state $(reap_state) at $util % with low $low" || return 1
+	wait_samples 2 || fail "no samples"
+	state_is normal || fail "state $(reap_state) at $util % with low $low"
 	local total_kb fill_mb
 	total_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
 	fill_mb=$((total_kb * 15 / 100 / 1024))
@@ -443,44 +457,51 @@ memory_metric() {
 	mount -t tmpfs -o size=$((fill_mb + 16))m tmpfs "$LAB_TMP/fill"
 	dd if=/dev/zero of="$LAB_TMP/fill/x" bs=1M count=$fill_mb status=none
 	wait_for 60 bash -c "! ip netns exec director grep -q 'state normal' /proc/net/ip_vs_reap" ||
-		fail "filling $fill_mb MB left state $(reap_state)" || return 1
+		fail "filling $fill_mb MB left state $(reap_state)"
 	rm -f "$LAB_TMP/fill/x"
 	umount "$LAB_TMP/fill"
-	wait_for 60 state_is normal || fail "state $(reap_state) after freeing" || return 1
+	wait_for 60 state_is normal || fail "state $(reap_state) after freeing"
 	reap_config 1048576 85 95
+}
+# the memory back, if the case failed before that
+memory_metric_undo() {
+	rm -f "$LAB_TMP/fill/x"
+	umount "$LAB_TMP/fill" 2>/dev/null
 }
 
 # Unload during a flood while refusing: IPVS is left as stock.
 unload_during_flood() {
-	fresh || return 1
+	fresh
 	reap_config 20 50 80
 	hold_n 17
-	wait_for 60 established 16 || fail "connections not established" || return 1
-	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	wait_for 60 established 16 || fail "connections not established"
+	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing"
 	local r0 sent
 	r0=$(reap_field refused)
 	# unloaded once 500 of the flood's SYNs have been refused
 	reap_flood 80 192.0.2.132 200
 	wait_for 300 refused_past $((r0 + 500)) ||
-		fail "refused $(($(reap_field refused) - r0)) of $(flood_sent) SYNs" || { flood_stop; return 1; }
-	rmmod ip_vs_dos_reap || fail "rmmod during a flood" || { flood_stop; return 1; }
+		fail "refused $(($(reap_field refused) - r0)) of $(flood_sent) SYNs"
+	rmmod ip_vs_dos_reap || fail "rmmod during a flood"
 	flood_stop
 	sent=$(flood_sent)
 	log "  $sent SYNs sent"
 	drop_holds 99
-	assert_eq "tcpfin after unload" 120 "$(tcpfin)" || return 1
-	c $TOOL who $VIP 80 >/dev/null || fail "new connections still refused after unload" || return 1
+	assert_eq "tcpfin after unload" 120 "$(tcpfin)"
+	c $TOOL who $VIP 80 >/dev/null || fail "new connections still refused after unload"
 	modprobe ip_vs_dos_reap
 	wait_for 60 state_is normal
 }
+# the module back, if the case failed after unloading it
+unload_during_flood_undo() { modprobe ip_vs_dos_reap; }
 
 # The director's netns goes away while refusing: no leak, no warning.
 netns_exit_while_refusing() {
-	fresh || return 1
+	fresh
 	reap_config 20 50 80
 	hold_n 17
-	wait_for 60 established 16 || fail "connections not established" || return 1
-	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing" || return 1
+	wait_for 60 established 16 || fail "connections not established"
+	wait_for 60 state_is refusing || fail "state $(reap_state), want refusing"
 	ip netns del director
 	drop_holds 99
 	wait_for 30 rmmod ip_vs_dos_reap || fail "module busy after the netns went"
@@ -493,15 +514,15 @@ netns_exit_while_refusing() {
 # client's ACK then met the director's reset.
 handshake_in_flight() {
 	local out r0
-	fresh || return 1
-	reaping_at 12 20 || return 1
+	fresh
+	reaping_at 12 20
 	d sh -c "echo 3 >$VS/reap_floor"
 	r0=$(reap_field reaped)
-	c tc qdisc add dev eth0 root netem delay 500ms || return 1
-	out=$(c timeout 60 $TOOL who $VIP 80 2>&1)
-	c tc qdisc del dev eth0 root
+	c tc qdisc add dev eth0 root netem delay 500ms
+	defer c tc qdisc del dev eth0 root
+	out=$(c timeout 60 $TOOL who $VIP 80 2>&1) || true
 	log "  reaped while it connected: $(($(reap_field reaped) - r0)), state $(reap_state)"
-	assert_match "a client with a 500 ms round trip, while reaping" "^rs[12]$" "$out" || return 1
+	assert_match "a client with a 500 ms round trip, while reaping" "^rs[12]$" "$out"
 	state_is reaping || fail "state $(reap_state) after the client, want reaping"
 }
 
