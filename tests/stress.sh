@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 GENL="python3 $TESTS_DIR/genl.py"
 MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap ip_vs_ext"
-SVC='1:nest:{1:u16:2,2:u16:6,3:hex:c000020a,4:be16:80}'
+SVC='SERVICE:nest:{AF:u16:AF_INET,PROTOCOL:u16:IPPROTO_TCP,ADDR:hex:c000020a,PORT:be16:80}'
 
 genl_fuzz() {
 	local out m
@@ -19,8 +19,8 @@ genl_fuzz() {
 		fail "fuzzer: $out"
 	log "  $out"
 	# still serving well-formed requests afterwards
-	assert_match "set after fuzzing" "^errno=0 " "$(d $GENL IPVS_PERSIST 1 "$SVC" 2:u8:2)"
-	assert_match "get after fuzzing" "^errno=0 " "$(d $GENL IPVS_PERSIST 2 "$SVC")"
+	assert_match "set after fuzzing" "^errno=0 " "$(d $GENL IPVS_PERSIST SET_SERVICE "$SVC" MODE:u8:IDLE)"
+	assert_match "get after fuzzing" "^errno=0 " "$(d $GENL IPVS_PERSIST GET_SERVICE "$SVC")"
 	ipvs -D -t $VIP:90
 }
 # a service left with the persist_ext engine would pin its module

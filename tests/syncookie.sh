@@ -15,7 +15,6 @@ source "$(dirname "$0")/lib.sh"
 VS=/proc/sys/net/ipv4/vs
 SLOT=/sys/module/ip_vs_syncookie/parameters/slot_secs
 GENL="python3 $TESTS_DIR/genl.py"
-SET_SECRET=6            # IPVS_SYNCOOKIE_CMD_SET_SECRET
 KEY1=000102030405060708090a0b0c0d0e0f
 KEY2=f0e1d2c3b4a5968778695a4b3c2d1e0f
 BIG=20000000            # bytes of the main transfers, each way
@@ -62,7 +61,7 @@ vs_get() { d cat "$VS/$1"; }
 # set_secret NS HEX: the cookie secret of a director netns
 set_secret() {
 	assert_eq "SET_SECRET in $1" "errno=0 msg=" \
-		"$(ip netns exec "$1" $GENL IPVS_SYNCOOKIE $SET_SECRET "4:hex:$2")"
+		"$(ip netns exec "$1" $GENL IPVS_SYNCOOKIE SET_SECRET "SECRET:hex:$2")"
 }
 
 # ---- IPVS entries
