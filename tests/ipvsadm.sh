@@ -5,6 +5,7 @@
 # the same output, messages and exit codes.  And when an extension module is
 # missing, our flags say so in one line and exit 2.
 # Runs in the lab guest: tools/lab/run.sh tests/ipvsadm.sh
+# vm-suite order=30 timeout=900
 source "$(dirname "$0")/lib.sh"
 
 STOCK=${IPVSADM_STOCK:-/usr/sbin/ipvsadm}

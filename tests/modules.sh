@@ -5,6 +5,7 @@
 # core (ip_vs_ext) through modprobe; they unload cleanly, also with services
 # defined, and the core after them; sysctls are per netns and range-checked.
 # Runs in the lab guest: tools/lab/run.sh tests/modules.sh
+# vm-suite order=10 timeout=900
 source "$(dirname "$0")/lib.sh"
 
 MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap"

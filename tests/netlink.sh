@@ -3,6 +3,7 @@
 # The generic netlink families reject malformed requests with an errno and
 # an extack message, need CAP_NET_ADMIN, and keep settings per netns.
 # Runs in the lab guest: tools/lab/run.sh tests/netlink.sh
+# vm-suite order=20 timeout=900
 source "$(dirname "$0")/lib.sh"
 
 # Requests are written with the names of include/uapi/linux/ip_vs_ext.h,

@@ -5,6 +5,7 @@
 # by the patched ipvsadm.  Topology: tests/lib.sh.  T is the service's
 # persistence timeout; expiry must be within 1 s of the specified time.
 # Runs in the lab guest: tools/lab/run.sh tests/persist.sh
+# vm-suite order=40 timeout=1200
 source "$(dirname "$0")/lib.sh"
 
 T=4

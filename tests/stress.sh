@@ -5,6 +5,7 @@
 # created and destroyed in a loop.  Pass = the right answers and a clean
 # kernel log (the lab fails the run on any oops, warning or leak report).
 # Runs in the lab guest: tools/lab/run.sh tests/stress.sh
+# vm-suite order=80 timeout=3600
 source "$(dirname "$0")/lib.sh"
 
 GENL="python3 $TESTS_DIR/genl.py"

@@ -10,6 +10,7 @@
 # addresses that no host has.
 #
 # Runs in the lab guest: tools/lab/run.sh tests/syncookie.sh [case...]
+# vm-suite order=60 timeout=1800 debug=1
 source "$(dirname "$0")/lib.sh"
 
 VS=/proc/sys/net/ipv4/vs
