@@ -65,10 +65,10 @@ bench: modules ipvsadm
 	bash bench/run.sh
 
 lab: modules ipvsadm
-	bash tools/lab/run.sh --interactive tests/lab-demo.sh --setup-only
+	bash tools/lab/run.sh --interactive tools/lab/demo.sh --setup-only
 
 demo: modules ipvsadm
-	bash tools/lab/run.sh tests/lab-demo.sh
+	bash tools/lab/run.sh tools/lab/demo.sh
 
 install: modules ipvsadm
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \

@@ -4,8 +4,9 @@
 # topology of tests/lib.sh, carry real traffic through an IPVS service
 # configured by the patched ipvsadm, and show the persistence modes, the
 # reaper and the SYN-cookie proxy at work.  With --setup-only (make lab) it stops after the setup and leaves
-# the topology up for an interactive shell.
-source "$(dirname "$0")/lib.sh"
+# the topology up for an interactive shell.  A demo, not a test: it shows
+# the modules at work and judges nothing (tests/run-vm.sh runs the tests).
+source "$(dirname "$0")/../../tests/lib.sh"
 
 step() { printf '\n### %s\n' "$*"; }
 
