@@ -545,7 +545,7 @@ ipvs -A -t $VIP:80 -s rr
 ipvs -a -t $VIP:80 -r $RS1:80 -m
 ipvs -a -t $VIP:80 -r $RS2:80 -m
 
-run_cases watermarks_and_hysteresis refusing_at_once cookie_fallback fallback_under_flood refuse_rst \
+run_cases watermarks_and_hysteresis refusing_at_once handshake_in_flight cookie_fallback fallback_under_flood refuse_rst \
 	set_during_reaping flood ring_recent idle_without_services memory_metric unload_during_flood \
-	netns_exit_while_refusing handshake_in_flight -- "$@"
+	netns_exit_while_refusing -- "$@"
 summary
