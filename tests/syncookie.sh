@@ -332,17 +332,26 @@ flood_undo() {
 TTFB_N=16
 HTTP_DIR=""
 http_up() {
-	local ns
+	local ns port
 	HTTP_DIR=$(mktemp -d)
 	chmod 0755 "$HTTP_DIR"
 	head -c 30000 /dev/urandom >"$HTTP_DIR/f"
 	chmod 0644 "$HTTP_DIR/f"
+	# one httpd per service, so that the two services share no real
+	# server port: curl's ports for the plain service come round again
+	# for the cookie service while IPVS and the server still hold the
+	# plain connection in TIME_WAIT, and such a cookie connection was
+	# seen reset (a case of its own, not this comparison's)
 	for ns in rs1 rs2; do
-		ip netns exec $ns busybox httpd -f -p 8080 -h "$HTTP_DIR" &
-		echo $! >>"$LAB_PIDS"
+		for port in 8080 8081; do
+			ip netns exec $ns busybox httpd -f -p $port -h "$HTTP_DIR" &
+			echo $! >>"$LAB_PIDS"
+		done
 	done
-	wait_for 60 r1 curl -sf -o /dev/null http://$RS1:8080/f || fail "rs1 httpd"
-	wait_for 60 r2 curl -sf -o /dev/null http://$RS2:8080/f || fail "rs2 httpd"
+	for port in 8080 8081; do
+		wait_for 60 r1 curl -sf -o /dev/null http://$RS1:$port/f || fail "rs1 httpd :$port"
+		wait_for 60 r2 curl -sf -o /dev/null http://$RS2:$port/f || fail "rs2 httpd :$port"
+	done
 }
 
 # winprobes: zero-window probes the client has sent (TcpExt TCPWinProbe)
@@ -418,7 +427,7 @@ first_byte() {
 		for rs in $RS1 $RS2; do
 			[ $af = 4 ] || { [ $rs = $RS1 ] && rs="[$RS1_6]" || rs="[$RS2_6]"; }
 			ipvs -a -t "$host:90" -r "$rs:8080" -m
-			ipvs -a -t "$host:91" -r "$rs:8080" -m
+			ipvs -a -t "$host:91" -r "$rs:8081" -m
 		done
 	done
 	for af in $VIP $VIP6; do
