@@ -775,7 +775,9 @@ shared_secret() {
 	set_secret bdirector $KEY1
 	mark
 	mark bdirector
-	out=$(c $RAW syn $VIP 80 --state "$st") || true
+	# ports of their own: the second client on the first's port would
+	# find B's connection of the first, and no cookie would be checked
+	out=$(c $RAW syn $VIP 80 --sport 40001 --state "$st") || true
 	assert_eq "A's SYN-ACK window (a cookie)" 0 "$(jf synack_win "$out")"
 	out=$(ip netns exec bclient $RAW ack --state "$st" --expect 5 --wait 4) || true
 	assert_eq "B's server greets the client of A's cookie (brs1)" 627273310a "$(jf payload_hex "$out")"
@@ -786,7 +788,7 @@ shared_secret() {
 	# different secrets
 	set_secret bdirector $KEY2
 	mark bdirector
-	out=$(c $RAW syn $VIP 80 --state "$st") || true
+	out=$(c $RAW syn $VIP 80 --sport 40002 --state "$st") || true
 	assert_eq "A's SYN-ACK" true "$(jf synack "$out")"
 	out=$(ip netns exec bclient $RAW ack --state "$st" --wait 2) || true
 	assert_eq "payload in B for a cookie of another secret" "" "$(jf payload_hex "$out")"
