@@ -160,6 +160,28 @@ static void ip_vs_sc_send_syn(const struct ip_vs_sc_conn *sc,
 			   opts, n);
 }
 
+/*
+ * The real server answered our SYN with a bare ACK: the tuple still has an
+ * old incarnation there (TIME_WAIT, or a connection it never saw close),
+ * whose sequence space our SYN fell outside of.  Do what a client's stack
+ * does in SYN-SENT (RFC 9293 3.10.7.3): reset at SEG.ACK, which ends that
+ * incarnation, and send the SYN again.  At once, and once: a server that
+ * keeps its TIME_WAIT against resets (tcp_rfc1337) gets the timer's retries.
+ */
+static void ip_vs_sc_stale_ack(struct ip_vs_sc_conn *sc,
+			       const struct ip_vs_conn *cp,
+			       const struct tcphdr *th)
+{
+	ip_vs_ext_tcp_send(sc->net, sc->af, &sc->caddr, &cp->daddr, sc->cport,
+			   cp->dport, ntohl(th->ack_seq), 0, TCPHDR_RST, 0,
+			   NULL, 0);
+	if (!sc->stale_reset) {
+		sc->stale_reset = 1;
+		ip_vs_sc_send_syn(sc, cp);
+		ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_SYN_RETRIES);
+	}
+}
+
 /* The third ACK of the real server's handshake, on the client's behalf. */
 static void ip_vs_sc_ack_server(const struct ip_vs_sc_conn *sc,
 				const struct ip_vs_conn *cp, u32 server_tsval)
@@ -479,6 +501,8 @@ static int ip_vs_sc_pkt_out(struct ip_vs_app *app, struct ip_vs_conn *cp,
 			ip_vs_sc_set32(skb, th, &th->seq, htonl(sc->cookie_isn + 1));
 			ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_RESETS);
 			ret = 1;
+		} else if (th->ack && !th->syn) {
+			ip_vs_sc_stale_ack(sc, cp, th);
 		}
 		break;
 	case IP_VS_SC_EST:

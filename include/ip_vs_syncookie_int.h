@@ -129,7 +129,8 @@ struct ip_vs_sc_conn {
 				server_ws_on:1,
 				sack_on:1,
 				ts_on:1,	/* client offered timestamps */
-				server_ts_on:1;
+				server_ts_on:1,
+				stale_reset:1;	/* an old incarnation reset */
 	u32			client_isn;
 	u32			cookie_isn;
 	u32			server_isn;

@@ -22,6 +22,8 @@ ACK options: --delay S (before the ACK) --data TEXT (repeatable: one
     are decoded) --forge (acknowledge a wrong cookie) --rst (send RST
     instead of the ACK) --wait S (collect answers, default 2) --expect N
     (stop once N payload bytes arrived in order) --keep (no closing RST)
+    --fin (when the server's FIN follows all its data, answer with FIN and
+    stop once that is acknowledged: the server's end goes to TIME_WAIT)
 
 Everything is printed as one flat JSON object: synack (bool), synack_seq,
 synack_ack, synack_win, synack_mss, synack_wscale, synack_sack,
@@ -29,7 +31,8 @@ synack_tsval, synack_tsecr, sent (flags of what we sent after the SYN),
 answers (flags of every answer after that, comma separated), rst (bool),
 rst_seq, rst_after (seconds from what we sent to the RST), window_update
 (a bare ACK with a window > 0 came), payload (in-order payload, latin-1),
-payload_hex, syn_tsval (with --ts), ts_answers (answers with timestamps)
+payload_hex, fin (we sent our FIN), closed (the server acknowledged it),
+syn_tsval (with --ts), ts_answers (answers with timestamps)
 and ts_bad (of those, how many had a TSval before the SYN-ACK's or a
 TSecr that is none of our TSvals).  Exit status 3: the SYN got no answer (or an RST).
 
@@ -278,6 +281,15 @@ def collect(peer, out, rcv_base, seq, ts_echo, args, answers):
                     break
                 contig += nxt[0]
             peer.send("A", seq, rcv_base + len(contig), opts=peer.ts_opts(ts_echo))
+        if args.fin and "F" in seg["flags"] and \
+                (seg["seq"] + len(seg["data"]) - rcv_base) & 0xffffffff == len(contig):
+            # the server closed after all its data: close our side too
+            peer.send("FA", seq, rcv_base + len(contig) + 1, opts=peer.ts_opts(ts_echo))
+            out["fin"] = True
+            seq += 1
+        if out["fin"] and "A" in seg["flags"] and "F" not in seg["flags"] and seg["ack"] == seq:
+            out["closed"] = True
+            break
     out.update(payload=contig.decode("latin-1"), payload_hex=contig.hex())
     return ts_echo
 
@@ -308,7 +320,7 @@ def do_ack(peer, state, args, out):
         seq += len(d)
     ts_echo = collect(peer, out, rcv_base, seq, ts_echo, args, answers)
     out["answers"] = ",".join(answers)
-    if not args.keep and not out["rst"]:
+    if not args.keep and not out["rst"] and not out["closed"]:
         # at what the server acknowledged: it takes an RST only there
         peer.send("R", peer.snd_base + peer.acked, 0, opts=peer.ts_opts(ts_echo))
 
@@ -341,6 +353,7 @@ def main():
         sp.add_argument("--wait", type=float, default=2)
         sp.add_argument("--expect", type=int, default=0)
         sp.add_argument("--keep", action="store_true")
+        sp.add_argument("--fin", action="store_true")
 
     sp = sub.add_parser("syn")
     syn_opts(sp)
@@ -364,14 +377,15 @@ def main():
 
     out = {"synack": False, "sent": "", "answers": "", "rst": False, "rst_seq": -1,
            "rst_after": -1, "ts_answers": 0, "ts_bad": 0,
-           "window_update": False, "payload": "", "payload_hex": ""}
+           "window_update": False, "payload": "", "payload_hex": "",
+           "fin": False, "closed": False}
     rc = 0
     if args.cmd == "send":
         peer = Peer(args.host, args.port, args.sport)
         seq, ack = number(args.seq), number(args.ack)
         peer.send(args.flags, seq, ack, data=decode(args.data))
         out.update(sport=peer.sport, sent=args.flags, seq=seq, ack=ack)
-        args.expect = 0
+        args.expect, args.fin = 0, False
         answers = []
         collect(peer, out, 0, seq, None, args, answers)
         out["answers"] = ",".join(answers)
