@@ -78,9 +78,6 @@ struct ip_vs_reap_tuple {
 };
 
 struct ip_vs_reap_pcpu {
-	u64	refused;	/* new connections IPVS dropped for us */
-	u64	reset;		/* of the refused, SYNs answered with a reset */
-	u64	kicked;		/* samples started by a packet at reap_high */
 	/*
 	 * The SYN this CPU recorded last, until its next packet: if it gets
 	 * to the after-hook, it was not IPVS's, and its tuple is taken back.
@@ -123,11 +120,8 @@ struct ip_vs_reap_net {
 	struct ip_vs_reap_ring	ring_idx;
 	u32			ring_seq;
 	struct ip_vs_reap_tuple	*ring;
-	/* counters */
 	struct ip_vs_reap_pcpu __percpu *pcpu;
-	u64			samples;
-	u64			reaped;
-	u64			transitions;
+	struct ip_vs_ext_stats	stats;
 	u64			state_jiffies[__IPVS_REAP_STATE_MAX];
 	int			metric;
 	int			sysctl_low;		/* percent */
@@ -500,12 +494,12 @@ static unsigned int ip_vs_reap_refuse(struct ip_vs_reap_net *rn,
 	}
 	if (verdict != NF_DROP)
 		return verdict;
-	this_cpu_inc(rn->pcpu->refused);
+	ip_vs_ext_count(&rn->stats, IPVS_REAP_STATS_REFUSED);
 	if (th) {
 		ip_vs_ext_tcp_send(net, af, &iph->daddr, &iph->saddr, dport,
 				   sport, 0, ack, TCPHDR_RST | TCPHDR_ACK, 0,
 				   NULL, 0);
-		this_cpu_inc(rn->pcpu->reset);
+		ip_vs_ext_count(&rn->stats, IPVS_REAP_STATS_RESET);
 	}
 	return NF_DROP;
 }
@@ -527,7 +521,7 @@ static void ip_vs_reap_check_high(struct ip_vs_reap_net *rn)
 				READ_ONCE(rn->sysctl_high)) ||
 	    test_and_set_bit(IP_VS_REAP_KICKED, &rn->flags))
 		return;
-	this_cpu_inc(rn->pcpu->kicked);
+	ip_vs_ext_count(&rn->stats, IPVS_REAP_STATS_KICKED);
 	mod_delayed_work(system_power_efficient_wq, &rn->work, 1);
 }
 
@@ -628,21 +622,6 @@ static const struct nf_hook_ops ip_vs_reap_ops[] = {
 		       IP_VS_EXT_PRI_REAP_AFTER),
 };
 
-/* Sum of a per-CPU counter of struct ip_vs_reap_pcpu at @offset. */
-static u64 ip_vs_reap_sum(struct ip_vs_reap_net *rn, size_t offset)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(*(u64 *)((char *)per_cpu_ptr(rn->pcpu, cpu) + offset));
-	return sum;
-}
-
-#define ip_vs_reap_resets(rn)	ip_vs_reap_sum(rn, offsetof(struct ip_vs_reap_pcpu, reset))
-#define ip_vs_reap_refused(rn)	ip_vs_reap_sum(rn, offsetof(struct ip_vs_reap_pcpu, refused))
-#define ip_vs_reap_kicked(rn)	ip_vs_reap_sum(rn, offsetof(struct ip_vs_reap_pcpu, kicked))
-
 /*
  * Scale the TCP timeouts to @pressure.  A value that differs from what we
  * wrote last was set by the administrator meanwhile (ipvsadm --set): it
@@ -710,7 +689,7 @@ static void ip_vs_reap_expire(struct ip_vs_reap_net *rn, u32 budget)
 		__ip_vs_conn_put(cp);
 		/* without our reference IPVS frees it at once; RCU keeps cp */
 		if (embryonic && mod_timer_pending(&cp->timer, jiffies)) {
-			rn->reaped++;
+			ip_vs_ext_count(&rn->stats, IPVS_REAP_STATS_REAPED);
 			budget--;
 		}
 	}
@@ -727,7 +706,7 @@ static void ip_vs_reap_transition(struct ip_vs_reap_net *rn, unsigned int from,
 	WRITE_ONCE(rn->state, to);
 	if (to == IPVS_REAP_STATE_NORMAL)
 		ip_vs_reap_restore(rn);
-	rn->transitions++;
+	ip_vs_ext_count(&rn->stats, IPVS_REAP_STATS_TRANSITIONS);
 	pr_info_ratelimited("reaper: %s -> %s at %u.%u%% of %s (netns %u)\n",
 			    ip_vs_reap_state_names[from], ip_vs_reap_state_names[to],
 			    rn->util / 10, rn->util % 10,
@@ -794,7 +773,7 @@ static void ip_vs_reap_work(struct work_struct *work)
 	high = rn->sysctl_high;
 	mutex_unlock(&rn->lock);
 
-	WRITE_ONCE(rn->samples, rn->samples + 1);
+	ip_vs_ext_count(&rn->stats, IPVS_REAP_STATS_SAMPLES);
 	WRITE_ONCE(rn->util, ip_vs_reap_util(rn));
 	next = ip_vs_reap_next_state(state, rn->util, low, high);
 	if (next != state)
@@ -811,6 +790,18 @@ static void ip_vs_reap_work(struct work_struct *work)
 	queue_delayed_work(system_power_efficient_wq, &rn->work, delay);
 }
 
+/*
+ * /proc/net/ip_vs_reap: the state.  The counters are in
+ * /proc/net/stat/ip_vs_dos_reap, by attribute of the stats nest; diverted
+ * SYNs are counted by ip_vs_syncookie, which answered them.
+ */
+static const char * const ip_vs_reap_stat_names[] = {
+	[IPVS_REAP_STATS_REAPED] = "reaped", [IPVS_REAP_STATS_REFUSED] = "refused",
+	[IPVS_REAP_STATS_TRANSITIONS] = "transitions",
+	[IPVS_REAP_STATS_RESET] = "reset", [IPVS_REAP_STATS_SAMPLES] = "samples",
+	[IPVS_REAP_STATS_KICKED] = "kicked",
+};
+
 static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 {
 	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(seq_file_single_net(seq));
@@ -824,12 +815,6 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "low %d%%\nhigh %d%%\n", READ_ONCE(rn->sysctl_low),
 		   READ_ONCE(rn->sysctl_high));
 	seq_printf(seq, "recorded %u\n", READ_ONCE(rn->ring_idx.count));
-	seq_printf(seq, "reaped %llu\nrefused %llu\nreset %llu\ndiverted %llu\n",
-		   READ_ONCE(rn->reaped), ip_vs_reap_refused(rn),
-		   ip_vs_reap_resets(rn), READ_ONCE(rn->diverted));
-	seq_printf(seq, "transitions %llu\n", READ_ONCE(rn->transitions));
-	seq_printf(seq, "samples %llu\nkicked %llu\n", READ_ONCE(rn->samples),
-		   ip_vs_reap_kicked(rn));
 	for (i = 0; i < __IPVS_REAP_STATE_MAX; i++)
 		seq_printf(seq, "time_%s_ms %u\n", ip_vs_reap_state_names[i],
 			   jiffies_to_msecs(READ_ONCE(rn->state_jiffies[i])));
@@ -837,7 +822,6 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 }
 
 /* Generic netlink family "IPVS_REAP". */
-static struct ip_vs_ext_family ip_vs_reap_family;
 
 static const struct nla_policy ip_vs_reap_policy[IPVS_REAP_ATTR_MAXNR + 1] = {
 	[IPVS_REAP_ATTR_STATE]	= { .type = NLA_REJECT },
@@ -847,39 +831,25 @@ static const struct nla_policy ip_vs_reap_policy[IPVS_REAP_ATTR_MAXNR + 1] = {
 	[IPVS_REAP_ATTR_STATS]	= { .type = NLA_REJECT },
 };
 
-static int ip_vs_reap_nl_info(struct sk_buff *skb, struct genl_info *info)
+static int ip_vs_reap_info(struct sk_buff *msg, void *pernet)
 {
-	struct ip_vs_reap_net *rn = ip_vs_reap_pernet(genl_info_net(info));
-	u64 v[IPVS_REAP_STATS_MAX + 1] = {};
-	struct sk_buff *msg;
-	void *hdr;
+	struct ip_vs_reap_net *rn = pernet;
+	u64 v[IPVS_REAP_STATS_MAX + 1];
 
-	msg = ip_vs_ext_nl_info_new(&ip_vs_reap_family, info, &hdr);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
 	if (nla_put_u8(msg, IPVS_REAP_ATTR_STATE, READ_ONCE(rn->state)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_UTIL, READ_ONCE(rn->util)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_LOW, READ_ONCE(rn->sysctl_low)) ||
 	    nla_put_u32(msg, IPVS_REAP_ATTR_HIGH, READ_ONCE(rn->sysctl_high)))
-		goto err_free;
-	v[IPVS_REAP_STATS_REAPED] = READ_ONCE(rn->reaped);
-	v[IPVS_REAP_STATS_REFUSED] = ip_vs_reap_refused(rn);
+		return -EMSGSIZE;
+	BUILD_BUG_ON(ARRAY_SIZE(ip_vs_reap_stat_names) != ARRAY_SIZE(v));
+	ip_vs_ext_stats_sum(&rn->stats, v);
 	v[IPVS_REAP_STATS_DIVERTED] = READ_ONCE(rn->diverted);
-	v[IPVS_REAP_STATS_TRANSITIONS] = READ_ONCE(rn->transitions);
-	v[IPVS_REAP_STATS_RESET] = ip_vs_reap_resets(rn);
-	if (ip_vs_ext_nl_put_stats(msg, IPVS_REAP_ATTR_STATS, v, ARRAY_SIZE(v),
-				   IPVS_REAP_STATS_PAD))
-		goto err_free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-
-err_free:
-	nlmsg_free(msg);
-	return -EMSGSIZE;
+	return ip_vs_ext_nl_put_stats(msg, IPVS_REAP_ATTR_STATS, v,
+				      ARRAY_SIZE(v), IPVS_REAP_STATS_PAD);
 }
 
 static const struct genl_small_ops ip_vs_reap_genl_ops[] = {
-	IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO, ip_vs_reap_nl_info),
+	IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO, ip_vs_ext_nl_info_op),
 };
 
 static struct ip_vs_ext_family ip_vs_reap_family __ro_after_init = {
@@ -888,6 +858,7 @@ static struct ip_vs_ext_family ip_vs_reap_family __ro_after_init = {
 				      ip_vs_reap_policy,
 				      ip_vs_reap_genl_ops),
 	.net_id	= &ip_vs_reap_net_id,
+	.info	= ip_vs_reap_info,
 };
 
 static int __net_init ip_vs_reap_net_init(struct net *net)
@@ -912,12 +883,17 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 	rn->pcpu = alloc_percpu(struct ip_vs_reap_pcpu);
 	if (!rn->pcpu)
 		return -ENOMEM;
+	err = ip_vs_ext_stats_init(net, &rn->stats, "ip_vs_dos_reap",
+				   ip_vs_reap_stat_names,
+				   ARRAY_SIZE(ip_vs_reap_stat_names), NULL, NULL);
+	if (err)
+		goto err_pcpu;
 	rn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_reap_sysctl_tmpl,
 						   sizeof(ip_vs_reap_sysctl_tmpl),
 						   rn, ip_vs_reap_mark_handler);
 	if (!rn->sysctl_hdr) {
 		err = -ENOMEM;
-		goto err_pcpu;
+		goto err_stats;
 	}
 	if (!proc_create_net_single("ip_vs_reap", 0444, net->proc_net,
 				    ip_vs_reap_proc_show, NULL)) {
@@ -938,6 +914,8 @@ err_sysctl:
 	ip_vs_ext_sysctl_unregister(rn->sysctl_hdr);
 	/* a write to reap_interval_ms may have queued it */
 	cancel_delayed_work_sync(&rn->work);
+err_stats:
+	ip_vs_ext_stats_exit(net, &rn->stats, "ip_vs_dos_reap");
 err_pcpu:
 	free_percpu(rn->pcpu);
 	return err;
@@ -956,6 +934,7 @@ static void __net_exit ip_vs_reap_net_exit(struct net *net)
 	if (rn->state != IPVS_REAP_STATE_NORMAL)
 		ip_vs_reap_transition(rn, rn->state, IPVS_REAP_STATE_NORMAL);
 	remove_proc_entry("ip_vs_reap", net->proc_net);
+	ip_vs_ext_stats_exit(net, &rn->stats, "ip_vs_dos_reap");
 	free_percpu(rn->pcpu);
 	kvfree(rn->ring);
 }

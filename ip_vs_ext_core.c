@@ -11,7 +11,9 @@
 
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/proc_fs.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <net/ip.h>
 #include <net/netns/generic.h>
 #include <net/ip6_checksum.h>
@@ -538,22 +540,161 @@ int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
 }
 EXPORT_SYMBOL_GPL(ip_vs_ext_nl_put_stats);
 
-struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
-				      struct genl_info *info, void **hdr)
+int ip_vs_ext_nl_info_op(struct sk_buff *skb, struct genl_info *info)
 {
+	const struct ip_vs_ext_family *f = ip_vs_ext_family_of(info);
 	struct sk_buff *msg;
+	void *hdr;
+	int err;
 
+	if (!f || !f->info)
+		return -EOPNOTSUPP;
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
-		return ERR_PTR(-ENOMEM);
-	*hdr = genlmsg_put_reply(msg, info, &f->genl, 0, IPVS_EXT_CMD_GET_INFO);
-	if (!*hdr) {
-		nlmsg_free(msg);
-		return ERR_PTR(-EMSGSIZE);
-	}
-	return msg;
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &f->genl, 0, IPVS_EXT_CMD_GET_INFO);
+	err = -EMSGSIZE;
+	if (!hdr)
+		goto err_free;
+	err = f->info(msg, ip_vs_ext_family_pernet(f, genl_info_net(info)));
+	if (err)
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return err;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_info_new);
+EXPORT_SYMBOL_GPL(ip_vs_ext_nl_info_op);
+
+/* ---- counters */
+
+/* Counter i of one CPU: its own, and those of services, live or gone. */
+static void ip_vs_ext_stats_row(const struct ip_vs_ext_stats *st, int cpu,
+				unsigned long *row)
+{
+	const unsigned long *cnt = per_cpu_ptr(st->cnt, cpu);
+	const unsigned long *gone = per_cpu_ptr(st->gone, cpu);
+	struct ip_vs_ext_svc *s;
+	unsigned int i;
+	int bkt;
+
+	for (i = 0; i < st->n; i++)
+		row[i] = READ_ONCE(cnt[i]) + READ_ONCE(gone[i]);
+	if (!st->svcs)
+		return;
+	rcu_read_lock();
+	hash_for_each_rcu(st->svcs->ht, bkt, s, node)
+		st->svc_add(s, cpu, row);
+	rcu_read_unlock();
+}
+
+static int ip_vs_ext_stats_show(struct seq_file *seq, void *v)
+{
+	const struct ip_vs_ext_stats *st = pde_data(file_inode(seq->file));
+	unsigned long row[IP_VS_EXT_STATS_MAX];
+	const char *sep = "";
+	unsigned int i;
+	int cpu;
+
+	for (i = 0; i < st->n; i++) {
+		if (st->names[i]) {
+			seq_printf(seq, "%s%s", sep, st->names[i]);
+			sep = " ";
+		}
+	}
+	seq_putc(seq, '\n');
+	for_each_possible_cpu(cpu) {
+		ip_vs_ext_stats_row(st, cpu, row);
+		sep = "";
+		for (i = 0; i < st->n; i++) {
+			if (st->names[i]) {
+				seq_printf(seq, "%s%08lx", sep, row[i]);
+				sep = " ";
+			}
+		}
+		seq_putc(seq, '\n');
+	}
+	return 0;
+}
+
+int ip_vs_ext_stats_init(struct net *net, struct ip_vs_ext_stats *st,
+			 const char *name, const char * const *names,
+			 unsigned int n, struct ip_vs_ext_svc_table *svcs,
+			 void (*svc_add)(const struct ip_vs_ext_svc *s, int cpu,
+					 unsigned long *row))
+{
+	size_t size = n * sizeof(unsigned long);
+
+	if (WARN_ON_ONCE(n > IP_VS_EXT_STATS_MAX))
+		return -EINVAL;
+	st->names = names;
+	st->n = n;
+	st->svcs = svcs;
+	st->svc_add = svc_add;
+	st->cnt = __alloc_percpu(size, sizeof(unsigned long));
+	if (!st->cnt)
+		goto err_cnt;
+	st->gone = __alloc_percpu(size, sizeof(unsigned long));
+	if (!st->gone)
+		goto err_gone;
+	if (!proc_create_net_single(name, 0444, net->proc_net_stat,
+				    ip_vs_ext_stats_show, st))
+		goto err_proc;
+	return 0;
+
+err_proc:
+	free_percpu(st->gone);
+err_gone:
+	free_percpu(st->cnt);
+err_cnt:
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_stats_init);
+
+void ip_vs_ext_stats_exit(struct net *net, struct ip_vs_ext_stats *st,
+			  const char *name)
+{
+	remove_proc_entry(name, net->proc_net_stat);
+	free_percpu(st->gone);
+	free_percpu(st->cnt);
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_stats_exit);
+
+/*
+ * A packet still in flight on the service (within its grace period) may
+ * count after this: that count is lost, none is counted twice.
+ */
+void ip_vs_ext_stats_fold(struct ip_vs_ext_stats *st,
+			  const struct ip_vs_ext_svc *s)
+{
+	unsigned long *row;
+	int cpu;
+
+	lockdep_assert_held(&st->svcs->lock);
+	for_each_possible_cpu(cpu) {
+		row = per_cpu_ptr(st->gone, cpu);
+		/* readers add gone and live services without the lock */
+		st->svc_add(s, cpu, row);
+	}
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_stats_fold);
+
+void ip_vs_ext_stats_sum(const struct ip_vs_ext_stats *st, u64 *v)
+{
+	unsigned long row[IP_VS_EXT_STATS_MAX];
+	unsigned int i;
+	int cpu;
+
+	memset(v, 0, st->n * sizeof(*v));
+	for_each_possible_cpu(cpu) {
+		ip_vs_ext_stats_row(st, cpu, row);
+		for (i = 0; i < st->n; i++)
+			v[i] += row[i];
+	}
+}
+EXPORT_SYMBOL_GPL(ip_vs_ext_stats_sum);
 
 /* ---- per-netns sysctls */
 

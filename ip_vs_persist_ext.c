@@ -25,6 +25,7 @@
 #include <linux/module.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/percpu.h>
 #include <linux/timekeeping.h>
 #include <net/genetlink.h>
 #include <net/ip_vs.h>
@@ -33,23 +34,28 @@
 #include "include/ip_vs_ext.h"
 #include "include/ip_vs_persist_calc.h"
 
-/* Counters of one service, or of all services using the sysctl defaults. */
-struct ip_vs_persist_stats {
-	atomic64_t	cnt[IPVS_PERSIST_STATS_MAX + 1];
+/*
+ * A service's counters, per CPU: every new connection counts.  The
+ * CREATED counter counts template lookups; reported are lookups minus
+ * reuses.
+ */
+struct ip_vs_persist_svc_cpu {
+	unsigned long	cnt[IPVS_PERSIST_STATS_PAD];
 };
 
 struct ip_vs_persist_svc {
 	struct ip_vs_ext_svc	base;	/* must be first: freed through it */
 	u8			mode;
 	u32			max;	/* seconds, 0 = none */
-	struct ip_vs_persist_stats stats;
+	struct ip_vs_persist_svc_cpu __percpu *pcpu;
 };
 
 struct ip_vs_persist_net {
 	struct ip_vs_ext_svc_table svcs;
 	int			sysctl_mode;
 	int			sysctl_max;
-	struct ip_vs_persist_stats dflt_stats;
+	/* services without settings count here, the others add theirs */
+	struct ip_vs_ext_stats	stats;
 	/* services set to idle mode: the packet hook runs only if any */
 	unsigned int		idle_svcs;
 	struct ctl_table_header	*sysctl_hdr;
@@ -106,7 +112,10 @@ static u64 ip_vs_persist_now(void)
 static void ip_vs_persist_count(struct ip_vs_persist_net *pn,
 				struct ip_vs_persist_svc *ps, int what)
 {
-	atomic64_inc(&(ps ? &ps->stats : &pn->dflt_stats)->cnt[what]);
+	if (ps)
+		this_cpu_inc(ps->pcpu->cnt[what]);
+	else
+		ip_vs_ext_count(&pn->stats, what);
 }
 
 /* Settings of the service that owns template @ct, under RCU. */
@@ -382,7 +391,6 @@ static const struct ctl_table ip_vs_persist_sysctl_tmpl[] = {
 };
 
 /* Generic netlink family "IPVS_PERSIST". */
-static struct ip_vs_ext_family ip_vs_persist_family;
 
 static struct netlink_range_validation ip_vs_persist_max_range = {
 	.max = IPVS_PERSIST_MAX_LIMIT,
@@ -395,19 +403,36 @@ static const struct nla_policy ip_vs_persist_policy[IPVS_PERSIST_ATTR_MAXNR + 1]
 	[IPVS_PERSIST_ATTR_STATS]	= { .type = NLA_REJECT },
 };
 
-static int ip_vs_persist_put_stats(struct sk_buff *skb,
-				   const struct ip_vs_persist_stats *st)
+/* /proc/net/stat/ip_vs_persist_ext, by attribute of the stats nest */
+static const char * const ip_vs_persist_stat_names[] = {
+	[IPVS_PERSIST_STATS_CREATED]	= "lookups",
+	[IPVS_PERSIST_STATS_REUSED]	= "reused",
+	[IPVS_PERSIST_STATS_EXTENDED]	= "extended",
+	[IPVS_PERSIST_STATS_EXPIRED]	= "expired",
+	[IPVS_PERSIST_STATS_CAPPED]	= "capped",
+};
+
+static void ip_vs_persist_svc_add(const struct ip_vs_ext_svc *s, int cpu,
+				  unsigned long *row)
 {
-	u64 v[IPVS_PERSIST_STATS_MAX + 1] = {};
+	const struct ip_vs_persist_svc *ps =
+		container_of(s, struct ip_vs_persist_svc, base);
+	const struct ip_vs_persist_svc_cpu *c = per_cpu_ptr(ps->pcpu, cpu);
 	int i;
 
 	for (i = IPVS_PERSIST_STATS_CREATED; i < IPVS_PERSIST_STATS_PAD; i++)
-		v[i] = atomic64_read(&st->cnt[i]);
+		row[i] += READ_ONCE(c->cnt[i]);
+}
+
+/* @v: IPVS_PERSIST_STATS_MAX + 1 counters, CREATED holding lookups. */
+static int ip_vs_persist_put_stats(struct sk_buff *skb, u64 *v)
+{
 	/* counted are lookups: those not reused created a template */
 	v[IPVS_PERSIST_STATS_CREATED] -= min(v[IPVS_PERSIST_STATS_CREATED],
 					     v[IPVS_PERSIST_STATS_REUSED]);
 	return ip_vs_ext_nl_put_stats(skb, IPVS_PERSIST_ATTR_STATS, v,
-				      ARRAY_SIZE(v), IPVS_PERSIST_STATS_PAD);
+				      IPVS_PERSIST_STATS_MAX + 1,
+				      IPVS_PERSIST_STATS_PAD);
 }
 
 static int ip_vs_persist_fill_svc(struct sk_buff *skb,
@@ -415,11 +440,21 @@ static int ip_vs_persist_fill_svc(struct sk_buff *skb,
 {
 	const struct ip_vs_persist_svc *ps =
 		container_of(s, struct ip_vs_persist_svc, base);
+	u64 v[IPVS_PERSIST_STATS_MAX + 1] = {};
+	int cpu;
 
 	if (nla_put_u8(skb, IPVS_PERSIST_ATTR_MODE, ps->mode) ||
 	    nla_put_u32(skb, IPVS_PERSIST_ATTR_CAP, ps->max))
 		return -EMSGSIZE;
-	return ip_vs_persist_put_stats(skb, &ps->stats);
+	for_each_possible_cpu(cpu) {
+		unsigned long row[IPVS_PERSIST_STATS_PAD] = {};
+		int i;
+
+		ip_vs_persist_svc_add(s, cpu, row);
+		for (i = 0; i < IPVS_PERSIST_STATS_PAD; i++)
+			v[i] += row[i];
+	}
+	return ip_vs_persist_put_stats(skb, v);
 }
 
 /* Caller holds pn->svcs.lock. */
@@ -432,6 +467,33 @@ static void ip_vs_persist_idle_account(struct ip_vs_persist_net *pn,
 		WRITE_ONCE(pn->idle_svcs, pn->idle_svcs + 1);
 	else if (from == IPVS_PERSIST_MODE_IDLE)
 		WRITE_ONCE(pn->idle_svcs, pn->idle_svcs - 1);
+}
+
+/* After a grace period: no packet counts on it any more. */
+static void ip_vs_persist_svc_destroy(struct ip_vs_ext_svc *s)
+{
+	struct ip_vs_persist_svc *ps =
+		container_of(s, struct ip_vs_persist_svc, base);
+
+	free_percpu(ps->pcpu);
+	kfree(ps);
+}
+
+static struct ip_vs_persist_svc *ip_vs_persist_svc_alloc(void)
+{
+	struct ip_vs_persist_svc *ps;
+
+	ps = kzalloc(sizeof(*ps), GFP_KERNEL_ACCOUNT);
+	if (!ps)
+		return NULL;
+	ps->pcpu = alloc_percpu_gfp(struct ip_vs_persist_svc_cpu,
+				    GFP_KERNEL_ACCOUNT);
+	if (!ps->pcpu) {
+		kfree(ps);
+		return NULL;
+	}
+	ps->base.destroy = ip_vs_persist_svc_destroy;
+	return ps;
 }
 
 static int ip_vs_persist_nl_set(struct sk_buff *skb, struct genl_info *info)
@@ -476,7 +538,7 @@ static int ip_vs_persist_nl_set(struct sk_buff *skb, struct genl_info *info)
 	err = ip_vs_ext_nl_check_room(&pn->svcs, info);
 	if (err)
 		goto out;
-	ps = kzalloc(sizeof(*ps), GFP_KERNEL_ACCOUNT);
+	ps = ip_vs_persist_svc_alloc();
 	if (!ps) {
 		err = -ENOMEM;
 		goto out;
@@ -491,12 +553,18 @@ out:
 	return err;
 }
 
-/* A service's settings go (DEL, FLUSH): it no longer counts as idle. */
+/*
+ * A service's settings go (DEL, FLUSH): it no longer counts as idle, and
+ * its counters stay in the netns's.
+ */
 static void ip_vs_persist_unlink(void *pernet, struct ip_vs_ext_svc *s)
 {
-	ip_vs_persist_idle_account(pernet,
+	struct ip_vs_persist_net *pn = pernet;
+
+	ip_vs_persist_idle_account(pn,
 				   container_of(s, struct ip_vs_persist_svc, base)->mode,
 				   IPVS_PERSIST_MODE_RENEW);
+	ip_vs_ext_stats_fold(&pn->stats, s);
 }
 
 static void ip_vs_persist_flush(struct ip_vs_persist_net *pn)
@@ -505,28 +573,22 @@ static void ip_vs_persist_flush(struct ip_vs_persist_net *pn)
 	WRITE_ONCE(pn->idle_svcs, 0);
 }
 
-static int ip_vs_persist_nl_info(struct sk_buff *skb, struct genl_info *info)
+/* GET_INFO: the defaults, and the netns's counters. */
+static int ip_vs_persist_info(struct sk_buff *msg, void *pernet)
 {
-	struct ip_vs_persist_net *pn = ip_vs_persist_pernet(genl_info_net(info));
-	struct sk_buff *msg;
-	void *hdr;
+	struct ip_vs_persist_net *pn = pernet;
+	u64 v[IPVS_PERSIST_STATS_MAX + 1] = {};
 
-	msg = ip_vs_ext_nl_info_new(&ip_vs_persist_family, info, &hdr);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
+	ip_vs_ext_stats_sum(&pn->stats, v);
 	if (nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
-	    nla_put_u32(msg, IPVS_PERSIST_ATTR_CAP, READ_ONCE(pn->sysctl_max)) ||
-	    ip_vs_persist_put_stats(msg, &pn->dflt_stats)) {
-		nlmsg_free(msg);
+	    nla_put_u32(msg, IPVS_PERSIST_ATTR_CAP, READ_ONCE(pn->sysctl_max)))
 		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return ip_vs_persist_put_stats(msg, v);
 }
 
 DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_persist_genl_ops, ip_vs_persist_nl_set,
 			 IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO,
-					   ip_vs_persist_nl_info));
+					   ip_vs_ext_nl_info_op));
 
 static struct ip_vs_ext_family ip_vs_persist_family __ro_after_init = {
 	.genl = IP_VS_EXT_GENL_FAMILY(IPVS_PERSIST_GENL_NAME,
@@ -537,6 +599,7 @@ static struct ip_vs_ext_family ip_vs_persist_family __ro_after_init = {
 	.svcs	= offsetof(struct ip_vs_persist_net, svcs),
 	.fill	= ip_vs_persist_fill_svc,
 	.unlink	= ip_vs_persist_unlink,
+	.info	= ip_vs_persist_info,
 	.none	= "service has no persistence settings",
 };
 
@@ -550,11 +613,18 @@ static int __net_init ip_vs_persist_net_init(struct net *net)
 	ip_vs_ext_svc_table_init(&pn->svcs);
 	pn->sysctl_mode = IPVS_PERSIST_MODE_RENEW;
 	pn->sysctl_max = 0;
+	err = ip_vs_ext_stats_init(net, &pn->stats, "ip_vs_persist_ext",
+				   ip_vs_persist_stat_names,
+				   ARRAY_SIZE(ip_vs_persist_stat_names), &pn->svcs,
+				   ip_vs_persist_svc_add);
+	if (err)
+		goto err;
+	err = -ENOMEM;
 	pn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_persist_sysctl_tmpl,
 						   sizeof(ip_vs_persist_sysctl_tmpl),
 						   pn, NULL);
 	if (!pn->sysctl_hdr)
-		return -ENOMEM;
+		goto err_stats;
 	err = nf_register_net_hooks(net, ip_vs_persist_ops,
 				    ARRAY_SIZE(ip_vs_persist_ops));
 	if (err)
@@ -563,6 +633,9 @@ static int __net_init ip_vs_persist_net_init(struct net *net)
 
 err_sysctl:
 	ip_vs_ext_sysctl_unregister(pn->sysctl_hdr);
+err_stats:
+	ip_vs_ext_stats_exit(net, &pn->stats, "ip_vs_persist_ext");
+err:
 	return err;
 }
 
@@ -574,6 +647,7 @@ static void __net_exit ip_vs_persist_net_exit(struct net *net)
 				ARRAY_SIZE(ip_vs_persist_ops));
 	ip_vs_ext_sysctl_unregister(pn->sysctl_hdr);
 	ip_vs_persist_flush(pn);
+	ip_vs_ext_stats_exit(net, &pn->stats, "ip_vs_persist_ext");
 }
 
 static struct pernet_operations ip_vs_persist_net_ops = {
@@ -609,7 +683,7 @@ static void __exit ip_vs_persist_exit(void)
 	ip_vs_ext_unregister_feature(&ip_vs_persist_family,
 				     &ip_vs_persist_net_ops);
 	synchronize_rcu();
-	/* Settings are freed with kfree_rcu. */
+	/* Settings are freed after a grace period. */
 	rcu_barrier();
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ip_vs_syncookie: the control path: per-netns state, sysctls, the
- * /proc/net/stat counters and the generic netlink family "IPVS_SYNCOOKIE".
+ * counters and the generic netlink family "IPVS_SYNCOOKIE".
  */
 #define KMSG_COMPONENT "IPVS"
 #define pr_fmt(fmt) KMSG_COMPONENT ": " fmt
@@ -9,39 +9,26 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
-#include <linux/proc_fs.h>
 #include <linux/random.h>
-#include <linux/seq_file.h>
 #include <linux/siphash.h>
 #include <net/genetlink.h>
 #include <net/ip_vs.h>
 #include "include/ip_vs_syncookie_int.h"
 
+/* /proc/net/stat/ip_vs_syncookie, by attribute of the stats nest */
 static const char * const ip_vs_sc_stat_names[] = {
-	"syn_received", "cookies_sent", "cookies_valid", "cookies_invalid",
-	"proxied", "syn_retries", "resets", "held", "ack_dropped", "nonat",
+	[IPVS_SYNCOOKIE_STATS_SYN]		= "syn_received",
+	[IPVS_SYNCOOKIE_STATS_SENT]		= "cookies_sent",
+	[IPVS_SYNCOOKIE_STATS_VALID]		= "cookies_valid",
+	[IPVS_SYNCOOKIE_STATS_INVALID]		= "cookies_invalid",
+	[IPVS_SYNCOOKIE_STATS_PROXIED]		= "proxied",
+	[IPVS_SYNCOOKIE_STATS_SYN_RETRIES]	= "syn_retries",
+	[IPVS_SYNCOOKIE_STATS_RESETS]		= "resets",
+	[IPVS_SYNCOOKIE_STATS_HELD]		= "held",
+	[IPVS_SYNCOOKIE_STATS_ACK_DROPPED]	= "ack_dropped",
+	[IPVS_SYNCOOKIE_STATS_NONAT]		= "nonat",
+	[IPVS_SYNCOOKIE_STATS_DIVERTED]		= "diverted",
 };
-
-/* /proc/net/stat convention: names, then one line of hex per CPU. */
-static int ip_vs_sc_stat_show(struct seq_file *seq, void *v)
-{
-	struct ip_vs_syncookie_net *cn =
-		ip_vs_syncookie_pernet(seq_file_single_net(seq));
-	unsigned int i, cpu;
-
-	BUILD_BUG_ON(ARRAY_SIZE(ip_vs_sc_stat_names) != SC_NSTATS);
-	for (i = 0; i < ARRAY_SIZE(ip_vs_sc_stat_names); i++)
-		seq_printf(seq, "%s%s", i ? " " : "", ip_vs_sc_stat_names[i]);
-	seq_putc(seq, '\n');
-	for_each_possible_cpu(cpu) {
-		const struct ip_vs_sc_cpu_stats *st = per_cpu_ptr(cn->stats, cpu);
-
-		for (i = 0; i < SC_NSTATS; i++)
-			seq_printf(seq, "%s%08x", i ? " " : "", st->c[i]);
-		seq_putc(seq, '\n');
-	}
-	return 0;
-}
 
 /* Defaults of the sysctls in every netns, as docs/sysctl.md gives them. */
 #define IP_VS_SC_DEF_THRESHOLD		1000	/* SYNs per second */
@@ -81,13 +68,44 @@ static const struct nla_policy ip_vs_syncookie_policy[IPVS_SYNCOOKIE_ATTR_MAXNR 
 static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
 				     const struct ip_vs_syncookie_svc *cs)
 {
-	u64 v[IPVS_SYNCOOKIE_STATS_MAX + 1] = {};
+	u64 v[IPVS_SYNCOOKIE_STATS_PAD] = {};
 	int i, cpu;
 
 	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++)
 		for_each_possible_cpu(cpu)
 			v[i] += per_cpu_ptr(cs->pcpu, cpu)->cnt[i];
 	return ip_vs_ext_nl_put_stats(skb, IPVS_SYNCOOKIE_ATTR_STATS, v,
+				      ARRAY_SIZE(v), IPVS_SYNCOOKIE_STATS_PAD);
+}
+
+/* The counters a service keeps, for the netns's totals. */
+static void ip_vs_sc_svc_add(const struct ip_vs_ext_svc *s, int cpu,
+			     unsigned long *row)
+{
+	const struct ip_vs_syncookie_svc *cs =
+		container_of(s, struct ip_vs_syncookie_svc, base);
+	const struct ip_vs_sc_svc_cpu *c = per_cpu_ptr(cs->pcpu, cpu);
+	int i;
+
+	for (i = IPVS_SYNCOOKIE_STATS_SYN; i < IPVS_SYNCOOKIE_STATS_PAD; i++)
+		row[i] += READ_ONCE(c->cnt[i]);
+}
+
+static void ip_vs_sc_svc_unlink(void *pernet, struct ip_vs_ext_svc *s)
+{
+	struct ip_vs_syncookie_net *cn = pernet;
+
+	ip_vs_ext_stats_fold(&cn->stats, s);
+}
+
+/* GET_INFO: the netns's counters, those of every service included. */
+static int ip_vs_syncookie_info(struct sk_buff *msg, void *pernet)
+{
+	struct ip_vs_syncookie_net *cn = pernet;
+	u64 v[IPVS_SYNCOOKIE_STATS_MAX + 1];
+
+	ip_vs_ext_stats_sum(&cn->stats, v);
+	return ip_vs_ext_nl_put_stats(msg, IPVS_SYNCOOKIE_ATTR_STATS, v,
 				      ARRAY_SIZE(v), IPVS_SYNCOOKIE_STATS_PAD);
 }
 
@@ -262,6 +280,8 @@ static int ip_vs_syncookie_nl_secret(struct sk_buff *skb, struct genl_info *info
 }
 
 DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_syncookie_genl_ops, ip_vs_syncookie_nl_set,
+			 IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO,
+					   ip_vs_ext_nl_info_op),
 			 IP_VS_EXT_GENL_OP(IPVS_SYNCOOKIE_CMD_SET_SECRET,
 					   ip_vs_syncookie_nl_secret));
 
@@ -275,8 +295,14 @@ static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
 
+	u64 diverted = 0;
+	int cpu;
+
 	WRITE_ONCE(cn->reap_fallback, on);
-	return atomic64_read(&cn->diverted);
+	for_each_possible_cpu(cpu)
+		diverted += READ_ONCE(per_cpu_ptr(cn->stats.cnt, cpu)
+				      [IPVS_SYNCOOKIE_STATS_DIVERTED]);
+	return diverted;
 }
 
 struct ip_vs_ext_family ip_vs_syncookie_family __ro_after_init = {
@@ -287,6 +313,8 @@ struct ip_vs_ext_family ip_vs_syncookie_family __ro_after_init = {
 	.net_id	= &ip_vs_syncookie_net_id,
 	.svcs	= offsetof(struct ip_vs_syncookie_net, svcs),
 	.fill	= ip_vs_syncookie_fill_svc,
+	.unlink	= ip_vs_sc_svc_unlink,
+	.info	= ip_vs_syncookie_info,
 	.none	= "service has no SYN-cookie settings",
 	.cookie_fallback = ip_vs_sc_reap_fallback,
 };
@@ -306,12 +334,13 @@ static int __net_init ip_vs_syncookie_net_init(struct net *net)
 	cn->sysctl_off_delay = IP_VS_SC_DEF_OFF_DELAY;
 	cn->sysctl_syn_retries = IP_VS_SC_DEF_SYN_RETRIES;
 	cn->sysctl_invalid_rst = 0;	/* invalid ACKs are dropped silently */
-	cn->stats = alloc_percpu(struct ip_vs_sc_cpu_stats);
-	if (!cn->stats)
+	err = ip_vs_ext_stats_init(net, &cn->stats, "ip_vs_syncookie",
+				   ip_vs_sc_stat_names,
+				   ARRAY_SIZE(ip_vs_sc_stat_names), &cn->svcs,
+				   ip_vs_sc_svc_add);
+	if (err)
 		goto err;
-	if (!proc_create_net_single("ip_vs_syncookie", 0444, net->proc_net_stat,
-				    ip_vs_sc_stat_show, NULL))
-		goto err_stats;
+	err = -ENOMEM;
 	cn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_syncookie_sysctl_tmpl,
 						   sizeof(ip_vs_syncookie_sysctl_tmpl),
 						   cn, NULL);
@@ -325,9 +354,7 @@ static int __net_init ip_vs_syncookie_net_init(struct net *net)
 err_sysctl:
 	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
 err_proc:
-	remove_proc_entry("ip_vs_syncookie", net->proc_net_stat);
-err_stats:
-	free_percpu(cn->stats);
+	ip_vs_ext_stats_exit(net, &cn->stats, "ip_vs_syncookie");
 err:
 	return err;
 }
@@ -341,7 +368,6 @@ static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
 
 	ip_vs_sc_hooks_unregister(net);
 	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
-	remove_proc_entry("ip_vs_syncookie", net->proc_net_stat);
 	/*
 	 * Connections bound to the helper pin this module, so on unload none
 	 * is left and the helper goes with us.  When only the netns goes,
@@ -354,8 +380,8 @@ static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
 	/* a SYN-retry timer that saw IPVS enabled may still count */
 	if (cn->app)
 		synchronize_rcu();
-	free_percpu(cn->stats);
 	ip_vs_ext_svc_flush(&cn->svcs);
+	ip_vs_ext_stats_exit(net, &cn->stats, "ip_vs_syncookie");
 	memzero_explicit(&cn->secret, sizeof(cn->secret));
 }
 

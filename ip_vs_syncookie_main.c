@@ -189,7 +189,6 @@ static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
 	ip_vs_ext_tcp_send(cn->net, af, &iph->daddr, &iph->saddr, th->dest,
 			   th->source, cookie, isn + 1, TCPHDR_SYN | TCPHDR_ACK,
 			   0, opts, n);
-	ip_vs_sc_stat(cn, SC_COOKIES_SENT);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SENT);
 	consume_skb(skb);
 	return NF_STOLEN;
@@ -324,7 +323,7 @@ static unsigned int ip_vs_sc_busy_flow(struct ip_vs_syncookie_net *cn, int af,
 		__ip_vs_conn_put(cp);
 		return NF_ACCEPT;
 	}
-	ip_vs_sc_stat(cn, SC_ACK_DROPPED);
+	ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_ACK_DROPPED);
 	return NF_DROP;
 }
 
@@ -357,7 +356,6 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 		/* auto, idle: a stray ACK is none of our business */
 		if (!engaged)
 			return NF_ACCEPT;
-		ip_vs_sc_stat(cn, SC_COOKIES_INVALID);
 		ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_INVALID);
 		if (READ_ONCE(cn->sysctl_invalid_rst))
 			ip_vs_ext_tcp_send(cn->net, af, &iph->daddr,
@@ -380,7 +378,6 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
 	 */
 	if (!in_softirq())
 		return NF_DROP;
-	ip_vs_sc_stat(cn, SC_COOKIES_VALID);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_VALID);
 
 	key = ip_vs_sc_flow_key(cn->net, af, iph, th);
@@ -593,12 +590,11 @@ static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
 		return ip_vs_sc_ack(cn, cs, af, skb, &iph, th, opts,
 				    engaged || READ_ONCE(cn->reap_fallback));
 	}
-	ip_vs_sc_stat(cn, SC_SYN_RECEIVED);
 	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_SYN);
 	if (!engaged) {
 		if (!READ_ONCE(cn->reap_fallback))
 			return NF_ACCEPT;
-		atomic64_inc(&cn->diverted);
+		ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_DIVERTED);
 	}
 	return ip_vs_sc_syn(cn, cs, af, skb, &iph, th, opts);
 }
@@ -709,14 +705,14 @@ static unsigned int ip_vs_sc_out_hook(void *priv, struct sk_buff *skb,
 	    sc->af != (state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET))
 		return NF_ACCEPT;
 	if (ip_vs_sc_is_our_syn(sc, skb))
-		what = SC_NONAT;
+		what = IPVS_SYNCOOKIE_STATS_NONAT;
 	else if (ip_vs_sc_unreach_to(sc, skb))
-		what = SC_RESETS;
+		what = IPVS_SYNCOOKIE_STATS_RESETS;
 	else
 		return NF_ACCEPT;
 	this_cpu_write(ip_vs_sc_pending, NULL);
 	ip_vs_sc_reset_client(sc);
-	ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), what);
+	ip_vs_sc_conn_stat(sc, what);
 	ip_vs_sc_conn_put(sc);
 	return NF_DROP;
 }

@@ -178,7 +178,7 @@ static void ip_vs_sc_stale_ack(struct ip_vs_sc_conn *sc,
 	if (!sc->stale_reset) {
 		sc->stale_reset = 1;
 		ip_vs_sc_send_syn(sc, cp);
-		ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_SYN_RETRIES);
+		ip_vs_sc_conn_stat(sc, IPVS_SYNCOOKIE_STATS_SYN_RETRIES);
 	}
 }
 
@@ -213,13 +213,13 @@ void ip_vs_sc_timer(struct timer_list *t)
 		if (sc->retries < READ_ONCE(cn->sysctl_syn_retries)) {
 			sc->retries++;
 			ip_vs_sc_send_syn(sc, cp);
-			ip_vs_sc_stat(cn, SC_SYN_RETRIES);
+			ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_SYN_RETRIES);
 			mod_timer(&sc->timer, jiffies + (HZ << sc->retries));
 			rearmed = true;
 		} else {
 			sc->state = IP_VS_SC_DEAD;
 			ip_vs_sc_reset_client(sc);
-			ip_vs_sc_stat(cn, SC_RESETS);
+			ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_RESETS);
 			/* IPVS frees it (and us) from its own timer */
 			mod_timer_pending(&cp->timer, jiffies);
 		}
@@ -355,7 +355,7 @@ void ip_vs_sc_hold(struct ip_vs_syncookie_net *cn, struct ip_vs_sc_conn *sc,
 	copy->ignore_df = 1;
 	skb_set_transport_header(copy, thoff);
 	__skb_queue_tail(&sc->held, copy);
-	ip_vs_sc_stat(cn, SC_HELD);
+	ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_HELD);
 }
 
 /* Data the client sent before the server answered, now in order. */
@@ -382,27 +382,29 @@ static void ip_vs_sc_deliver_held(struct ip_vs_sc_conn *sc,
 	}
 }
 
-/* Learn the real servers' MSS, for the SYN-ACKs of later clients. */
-static void ip_vs_sc_learn(struct ip_vs_syncookie_net *cn,
-			   const struct ip_vs_sc_conn *sc,
-			   const struct ip_vs_conn *cp, u16 mss)
+/* The cookie service of a connection, if it still has settings. */
+static struct ip_vs_syncookie_svc *
+ip_vs_sc_svc_of(struct ip_vs_syncookie_net *cn, const struct ip_vs_conn *cp)
 {
 	struct ip_vs_dest *dest = cp->dest;
-	struct ip_vs_syncookie_svc *cs;
 	struct ip_vs_ext_svc_key key;
 	struct ip_vs_service *svc;
 	struct ip_vs_ext_svc *s;
 
 	if (!dest)
-		return;
+		return NULL;
 	svc = rcu_dereference(dest->svc);
 	if (!svc)
-		return;
+		return NULL;
 	ip_vs_ext_svc_key_of(&key, svc);
 	s = ip_vs_ext_svc_find(&cn->svcs, &key);
-	if (!s)
-		return;
-	cs = container_of(s, struct ip_vs_syncookie_svc, base);
+	return s ? container_of(s, struct ip_vs_syncookie_svc, base) : NULL;
+}
+
+/* Learn the real servers' MSS, for the SYN-ACKs of later clients. */
+static void ip_vs_sc_learn(struct ip_vs_syncookie_svc *cs,
+			   const struct ip_vs_sc_conn *sc, u16 mss)
+{
 	/*
 	 * The latest answer wins: one server with a small MSS lowers what
 	 * later clients are told only until another answers, not for the
@@ -421,7 +423,6 @@ static void ip_vs_sc_learn(struct ip_vs_syncookie_net *cn,
 	else if (sc->ts_on &&
 		 time_before(jiffies, READ_ONCE(cs->rs_no_ts_until)))
 		WRITE_ONCE(cs->rs_no_ts_until, jiffies);
-	ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_PROXIED);
 }
 
 /*
@@ -434,6 +435,7 @@ static void ip_vs_sc_server_synack(struct ip_vs_sc_conn *sc,
 				   struct tcphdr *th)
 {
 	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(sc->net);
+	struct ip_vs_syncookie_svc *cs;
 	struct ip_vs_sc_opts o;
 	struct sk_buff_head q;
 
@@ -450,8 +452,13 @@ static void ip_vs_sc_server_synack(struct ip_vs_sc_conn *sc,
 	/* relaying from here: the fields above are final */
 	smp_store_release(&sc->state, IP_VS_SC_EST);
 	ip_vs_sc_deliver_held(sc, cp, &q);
-	ip_vs_sc_learn(cn, sc, cp, o.mss);
-	ip_vs_sc_stat(cn, SC_PROXIED);
+	cs = ip_vs_sc_svc_of(cn, cp);
+	if (cs) {
+		ip_vs_sc_learn(cs, sc, o.mss);
+		ip_vs_sc_svc_count(cs, IPVS_SYNCOOKIE_STATS_PROXIED);
+	} else {
+		ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_PROXIED);
+	}
 	ip_vs_sc_xlate_out(sc, skb, th, true);
 }
 
@@ -499,7 +506,7 @@ static int ip_vs_sc_pkt_out(struct ip_vs_app *app, struct ip_vs_conn *cp,
 			/* refused: reset the client, in its sequence space */
 			sc->state = IP_VS_SC_DEAD;
 			ip_vs_sc_set32(skb, th, &th->seq, htonl(sc->cookie_isn + 1));
-			ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), SC_RESETS);
+			ip_vs_sc_conn_stat(sc, IPVS_SYNCOOKIE_STATS_RESETS);
 			ret = 1;
 		} else if (th->ack && !th->syn) {
 			ip_vs_sc_stale_ack(sc, cp, th);
@@ -559,7 +566,7 @@ static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
 			   skb_queue_len(&sc->held) < IP_VS_SC_MAX_HELD) {
 			ip_vs_sc_hold(cn, sc, skb, thoff);
 		} else {
-			ip_vs_sc_stat(cn, SC_ACK_DROPPED);
+			ip_vs_sc_stat(cn, IPVS_SYNCOOKIE_STATS_ACK_DROPPED);
 		}
 	} else if (sc->state == IP_VS_SC_EST) {
 		if (!th->syn) {

@@ -240,6 +240,8 @@ struct ip_vs_ext_family {
 	/* a service's settings go (DEL, FLUSH); table locked; may be NULL */
 	void			(*unlink)(void *pernet, struct ip_vs_ext_svc *s);
 	const char		*none;		/* extack: service without settings */
+	/* the attributes of its GET_INFO reply (ip_vs_ext_nl_info_op) */
+	int			(*info)(struct sk_buff *msg, void *pernet);
 	/*
 	 * The SYN-cookie proxy's switch of the reaper's fallback in a netns:
 	 * returns the SYNs answered because of it so far.  NULL elsewhere.
@@ -260,15 +262,13 @@ int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info);
 int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb);
 int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info);
 int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info);
+int ip_vs_ext_nl_info_op(struct sk_buff *skb, struct genl_info *info);
 /*
  * A nest @attr of u64 counters: attribute i holds v[i], for 0 < i < @n
  * but the padding attribute @pad.
  */
 int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
 			   int n, int pad);
-/* A GET_INFO reply of family @f with its header at *@hdr, or an ERR_PTR. */
-struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
-				      struct genl_info *info, void **hdr);
 
 /* Every command of ours needs CAP_NET_ADMIN in the netns's user namespace. */
 #define IP_VS_EXT_GENL_OP(_cmd, _doit)					\
@@ -304,6 +304,56 @@ struct sk_buff *ip_vs_ext_nl_info_new(const struct ip_vs_ext_family *f,
 		.small_ops	= (_ops),				\
 		.n_small_ops	= sizeof(_ops) / sizeof(struct genl_small_ops), \
 	}
+
+/*
+ * A feature's counters in a netns, each event counted once, per CPU.  They
+ * are shown in /proc/net/stat/<name> in that directory's convention (a
+ * line of names, then one line of hex values per possible CPU, as
+ * nf_conntrack and synproxy do: lnstat reads it) and summed for GET_INFO.
+ *
+ * Counter i is attribute i of the feature's stats nest: names[i] is NULL
+ * for numbers that are no counter (0, the padding attribute).  Counters
+ * that a service with settings counts itself are added by @svc_add (a
+ * service's counts on one CPU, added to a row), and a service that goes
+ * leaves its counts in @gone (ip_vs_ext_stats_fold), so that the netns's
+ * totals do not drop.
+ */
+#define IP_VS_EXT_STATS_MAX	16
+
+struct ip_vs_ext_stats {
+	unsigned long __percpu	*cnt;
+	unsigned long __percpu	*gone;	/* written under svcs->lock */
+	const char * const	*names;
+	unsigned int		n;
+	struct ip_vs_ext_svc_table *svcs;
+	void			(*svc_add)(const struct ip_vs_ext_svc *s,
+					   int cpu, unsigned long *row);
+};
+
+/* @svcs and @svc_add: NULL for a feature without per-service counters. */
+int ip_vs_ext_stats_init(struct net *net, struct ip_vs_ext_stats *st,
+			 const char *name, const char * const *names,
+			 unsigned int n, struct ip_vs_ext_svc_table *svcs,
+			 void (*svc_add)(const struct ip_vs_ext_svc *s, int cpu,
+					 unsigned long *row));
+void ip_vs_ext_stats_exit(struct net *net, struct ip_vs_ext_stats *st,
+			  const char *name);
+/* Caller holds st->svcs->lock; @s is leaving the table. */
+void ip_vs_ext_stats_fold(struct ip_vs_ext_stats *st,
+			  const struct ip_vs_ext_svc *s);
+/* The netns's totals: v has st->n entries. */
+void ip_vs_ext_stats_sum(const struct ip_vs_ext_stats *st, u64 *v);
+
+static inline void ip_vs_ext_count(struct ip_vs_ext_stats *st, unsigned int i)
+{
+	this_cpu_inc(st->cnt[i]);
+}
+
+static inline void ip_vs_ext_count_n(struct ip_vs_ext_stats *st,
+				     unsigned int i, unsigned long n)
+{
+	this_cpu_add(st->cnt[i], n);
+}
 
 /*
  * Per-netns sysctls under net/ipv4/vs.  The template's .data holds the

@@ -17,25 +17,6 @@
 #include "ip_vs_ext.h"
 #include "ip_vs_syncookie_calc.h"
 
-/* What /proc/net/stat/ip_vs_syncookie shows, per CPU. */
-enum {
-	SC_SYN_RECEIVED,	/* SYNs to a cookie service without a connection */
-	SC_COOKIES_SENT,
-	SC_COOKIES_VALID,
-	SC_COOKIES_INVALID,
-	SC_PROXIED,		/* real server answered: connection relayed */
-	SC_SYN_RETRIES,		/* SYNs sent to a real server again */
-	SC_RESETS,		/* clients reset: server refused or silent */
-	SC_HELD,		/* client data held until the server answered */
-	SC_ACK_DROPPED,		/* client segments dropped before that */
-	SC_NONAT,		/* validated, but IPVS chose a non-NAT server */
-	SC_NSTATS,
-};
-
-struct ip_vs_sc_cpu_stats {
-	unsigned int	c[SC_NSTATS];
-};
-
 /*
  * A service's counters and its SYNs of the auto window, per CPU: a SYN
  * flood spread over the queues of a NIC must not bounce one cache line
@@ -72,12 +53,11 @@ struct ip_vs_syncookie_net {
 	struct ip_vs_ext_svc_table svcs;
 	struct net		*net;
 	siphash_key_t		secret;	/* written under svcs.lock */
-	struct ip_vs_sc_cpu_stats __percpu *stats;
+	struct ip_vs_ext_stats	stats;
 	struct ip_vs_app	*app;	/* our helper in this netns; svcs.lock */
 	unsigned long		*app_ports;	/* ports it is bound to; svcs.lock */
 	unsigned int		app_nports;	/* their number; svcs.lock */
 	bool			reap_fallback;	/* ip_vs_dos_reap refusing */
-	atomic64_t		diverted;	/* SYNs answered for it */
 	int			sysctl_threshold;	/* SYNs per second */
 	int			sysctl_off_delay;	/* seconds */
 	int			sysctl_syn_retries;
@@ -155,9 +135,19 @@ static inline struct ip_vs_syncookie_net *ip_vs_syncookie_pernet(struct net *net
 	return net_generic(net, ip_vs_syncookie_net_id);
 }
 
+/*
+ * One event, counted once: in the service if it has one (the netns's
+ * totals add services), in the netns otherwise.  @what: enum
+ * ipvs_syncookie_stats_attr.
+ */
 static inline void ip_vs_sc_stat(struct ip_vs_syncookie_net *cn, int what)
 {
-	this_cpu_inc(cn->stats->c[what]);
+	ip_vs_ext_count(&cn->stats, what);
+}
+
+static inline void ip_vs_sc_conn_stat(const struct ip_vs_sc_conn *sc, int what)
+{
+	ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), what);
 }
 
 static inline void ip_vs_sc_svc_count(struct ip_vs_syncookie_svc *cs, int what)

@@ -4,9 +4,12 @@
 families, well-formed or deliberately malformed, and prints the kernel's
 answer as "errno=<n> msg=<extack message>" (errno 0 on success).
 
-genl.py [--reply] FAMILY CMD [ATTR...]
+genl.py [--reply|--stats] FAMILY CMD [ATTR...]
                                     --reply: also print the answer's
-                                    attributes as "reply=<hex>"
+                                    attributes as "reply=<hex>";
+                                    --stats: its counters (the STATS
+                                    nest) as "stats name=N name=N ..."
+                                    (names of the uapi header, lower case)
 genl.py fuzz COUNT SEED FAMILY...   random and malformed requests; prints
                                     a histogram of the answers
 genl.py cookie-ports COUNT          cookies on, then deleted, for
@@ -254,6 +257,33 @@ def request(sock, family, cmd, payload, seq):
                 return 0, "", yield_payload
 
 
+def attrs_of(data):
+    """(type, payload) of each netlink attribute in DATA."""
+    off = 0
+    while off + 4 <= len(data):
+        length, atype = struct.unpack_from("HH", data, off)
+        if length < 4:
+            return
+        yield atype & 0x3fff, data[off + 4:off + length]
+        off += (length + 3) & ~3
+
+
+def stats_text(reply, prefix):
+    """The STATS nest of REPLY as "name=N" words, sorted."""
+    UAPI_NAMES.load()
+    nums = UAPI_NAMES.numbers
+    want = nums[prefix + "ATTR_STATS"]
+    names = {v: k[len(prefix + "STATS_"):].lower() for k, v in nums.items()
+             if k.startswith(prefix + "STATS_") and not k.endswith(("_MAX", "_PAD", "_UNSPEC"))}
+    words = []
+    for atype, payload in attrs_of(reply or b""):
+        if atype == want:
+            for t, p in attrs_of(payload):
+                if len(p) == 8:
+                    words.append("%s=%d" % (names.get(t, str(t)), struct.unpack("Q", p)[0]))
+    return " ".join(sorted(words))
+
+
 def extack_msg(msg, flags):
     # the original request follows the error unless capped (flag 0x100)
     err_len = 16 + 4 + 16
@@ -375,8 +405,8 @@ def main():
         return fuzz(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:])
     if len(sys.argv) == 3 and sys.argv[1] == "cookie-ports":
         return cookie_ports(int(sys.argv[2]))
-    show_reply = len(sys.argv) >= 2 and sys.argv[1] == "--reply"
-    if show_reply:
+    show = sys.argv[1] if len(sys.argv) >= 2 and sys.argv[1] in ("--reply", "--stats") else ""
+    if show:
         del sys.argv[1]
     if len(sys.argv) < 3:
         print(__doc__)
@@ -395,8 +425,10 @@ def main():
         return 1
     err, msg, reply = request(sock, fam, cmd, payload, 2)
     print("errno=%d msg=%s" % (err, msg))
-    if show_reply:
+    if show == "--reply":
         print("reply=%s" % (reply or b"").hex())
+    elif show == "--stats":
+        print("stats %s" % stats_text(reply, prefix))
     return 0
 
 

@@ -207,26 +207,24 @@ resend_rsts() {
 	done
 }
 
-# ---- counters of ip_vs_syncookie
+# ---- counters
 #
-# /proc/net/stat/ip_vs_syncookie has a line of counter names, then a line of
-# hex values per CPU: counters are read by name, never by column, so that
-# a counter added to the module moves none of the others.
+# Each module's counters are in /proc/net/stat/<module>: a line of counter
+# names, then a line of hex values per CPU.  Counters are read by name,
+# never by column, so that a counter added to a module moves none of the
+# others.
 SC_STAT=/proc/net/stat/ip_vs_syncookie
 
-# sc_stats [NS]: the file as the director (or NS) shows it
-sc_stats() { ip netns exec "${1:-director}" cat "$SC_STAT"; }
-
-# sc_sum TEXT NAME: counter NAME in TEXT (a copy of the file), summed over
-# CPUs; far below zero if there is no such counter, so that no assertion on
-# it holds
-sc_sum() {
+# stat_sum TEXT NAME: counter NAME in TEXT (a copy of such a file), summed
+# over CPUs; far below zero if there is no such counter, so that no
+# assertion on it holds
+stat_sum() {
 	local names vals i col=-1 sum=0
 	{
 		read -r -a names
 		for i in "${!names[@]}"; do [ "${names[i]}" != "$2" ] || col=$i; done
 		if [ "$col" -lt 0 ]; then
-			log "  no counter $2 in $SC_STAT"
+			log "  no counter $2 in: ${names[*]}"
 			echo -1000000
 			return
 		fi
@@ -237,8 +235,14 @@ sc_sum() {
 	} <<<"$1"
 }
 
-# sc NAME [NS]: counter NAME of the director (or NS) now
-sc() { sc_sum "$(sc_stats "${2:-}")" "$1"; }
+# counter MODULE NAME [NS]: counter NAME of MODULE in the director (or NS) now
+counter() { stat_sum "$(ip netns exec "${3:-director}" cat "/proc/net/stat/$1")" "$2"; }
+
+# the SYN-cookie proxy's: sc_stats [NS] is the file, sc_sum TEXT NAME a
+# counter of a copy, sc NAME [NS] a counter now
+sc_stats() { ip netns exec "${1:-director}" cat "$SC_STAT"; }
+sc_sum() { stat_sum "$@"; }
+sc() { counter ip_vs_syncookie "$1" "${2:-}"; }
 
 # ---- ipvsadm
 

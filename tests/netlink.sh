@@ -58,6 +58,8 @@ malformed_rejected() {
 	# GET_INFO takes no attribute
 	expect 22 ".*" IPVS_REAP GET_INFO STATE:u8:1
 	expect 0 "" IPVS_REAP GET_INFO
+	expect 22 ".*" IPVS_SYNCOOKIE GET_INFO STATS:u8:1
+	expect 0 "" IPVS_SYNCOOKIE GET_INFO
 }
 
 set_get_del() {
@@ -104,7 +106,7 @@ userns_root() {
 	local f cmd out
 	# every command of every family
 	for f in "IPVS_PERSIST SET_SERVICE GET_SERVICE DEL_SERVICE FLUSH GET_INFO" \
-		"IPVS_SYNCOOKIE SET_SERVICE GET_SERVICE DEL_SERVICE FLUSH" "IPVS_REAP GET_INFO"; do
+		"IPVS_SYNCOOKIE SET_SERVICE GET_SERVICE DEL_SERVICE FLUSH GET_INFO" "IPVS_REAP GET_INFO"; do
 		for cmd in ${f#* }; do
 			out=$(unshare --user --map-root-user --net $GENL ${f%% *} $cmd "$SVC") || true
 			assert_match "${f%% *} command $cmd as userns root" "^errno=1 " "$out"
@@ -129,13 +131,13 @@ secret_unreadable() {
 	local all files f cmd
 	expect 0 "" IPVS_SYNCOOKIE SET_SECRET SECRET:hex:$KEY
 	expect 0 "" IPVS_SYNCOOKIE SET_SERVICE "$SVC" MODE:u8:ON
-	all=$(for f in "IPVS_PERSIST GET_SERVICE GET_INFO" "IPVS_SYNCOOKIE GET_SERVICE" "IPVS_REAP GET_INFO"; do
+	all=$(for f in "IPVS_PERSIST GET_SERVICE GET_INFO" "IPVS_SYNCOOKIE GET_SERVICE GET_INFO" "IPVS_REAP GET_INFO"; do
 		for cmd in ${f#* }; do $GENL --reply ${f%% *} $cmd "$SVC"; done
 	done) || true
 	assert_match "the service's settings are readable" "reply=[0-9a-f]{8}" "$all"
 	# as text, and as the hex of its bytes (a file cat cannot read shows
 	# nothing either)
-	files=$(cat /proc/net/stat/ip_vs_syncookie /proc/net/ip_vs_reap /proc/sys/net/ipv4/vs/* \
+	files=$(cat /proc/net/stat/ip_vs_* /proc/net/ip_vs_reap /proc/sys/net/ipv4/vs/* \
 		/sys/module/ip_vs_syncookie/parameters/* 2>/dev/null) || true
 	all+=$files$(printf '%s' "$files" | od -An -tx1 | tr -d ' \n')
 	expect 0 "" IPVS_SYNCOOKIE DEL_SERVICE "$SVC"

@@ -92,11 +92,23 @@ count_templates() {
 }
 
 renew_keeps_then_ends() {
-	local out
+	local out lookups reused
+	lookups=$(counter ip_vs_persist_ext lookups)
+	reused=$(counter ip_vs_persist_ext reused)
 	service -t $VIP --persist-mode renew
 	# reconnecting every T/2 keeps the real server for 3T
 	out=$(probe $VIP $PORT --every $((T / 2)) --count 7)
 	kept_while_every "$out" $((T - 1)) || fail "server changed while reconnecting every T/2: $out"
+	# each connection counted once: in the service, which the netns's
+	# totals (/proc/net/stat, GET_INFO) include
+	assert_match "the service's counters" "persist-mode: created 1 reused 6 extended 0 " \
+		"$(ipvs -L -n --stats -t $VIP:$PORT)"
+	assert_eq "template lookups in /proc/net/stat/ip_vs_persist_ext" $((lookups + 7)) \
+		"$(counter ip_vs_persist_ext lookups)"
+	reused=$((reused + 6))
+	assert_eq "reuses in /proc/net/stat/ip_vs_persist_ext" $reused "$(counter ip_vs_persist_ext reused)"
+	assert_match "reuses in GET_INFO" "(^| )reused=$reused( |$)" \
+		"$(d python3 "$TESTS_DIR/genl.py" --stats IPVS_PERSIST GET_INFO)"
 	local first
 	first=$(awk 'NR == 1 { print $2 }' <<<"$out")
 	# silence: IPVS keeps the template (60 s) while the RST-closed

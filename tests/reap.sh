@@ -10,7 +10,20 @@ source "$(dirname "$0")/lib.sh"
 
 VS=/proc/sys/net/ipv4/vs
 
-reap_field() { d awk -v k="$1" '$1 == k { print $2 }' /proc/net/ip_vs_reap; }
+# reap_field NAME [NS]: a counter of /proc/net/stat/ip_vs_dos_reap summed
+# over CPUs (diverted: the SYN-cookie proxy's, which answered them), or a
+# line of /proc/net/ip_vs_reap (state, utilisation, recorded, time_*)
+REAP_COUNTERS=" reaped refused transitions reset samples kicked "
+reap_field() {
+	local ns=${2:-director}
+	if [ "$1" = diverted ]; then
+		sc diverted "$ns"
+	elif [[ $REAP_COUNTERS == *" $1 "* ]]; then
+		counter ip_vs_dos_reap "$1" "$ns"
+	else
+		ip netns exec "$ns" awk -v k="$1" '$1 == k { print $2 }' /proc/net/ip_vs_reap
+	fi
+}
 reap_state() { reap_field state; }
 state_is() { [ "$(reap_state)" = "$1" ]; }
 diverted() { [ "$(reap_field diverted)" -ge "$1" ]; }
@@ -421,7 +434,7 @@ ring_recent() {
 # stays put there; the first new-connection packet once the netns has a
 # service wakes it.  (A SYN of its own to a port without a service: IPVS
 # drops one to a service without real servers at LOCAL_OUT already.)
-ns_field() { ip netns exec reapidle awk -v k="$1" '$1 == k { print $2 }' /proc/net/ip_vs_reap; }
+ns_field() { reap_field "$1" reapidle; }
 ns_field_past() { [ "$(ns_field "$1")" -gt "$2" ]; }
 idle_without_services() {
 	local t0 t1 s0

@@ -704,6 +704,31 @@ server_time_wait_undo() {
 	raw_off
 }
 
+# 10c. One counter surface: /proc/net/stat/ip_vs_syncookie and GET_INFO show
+# the same netns totals, in which a service's events count once; they stay
+# when the service goes.
+counter_surface() {
+	local info k total
+	svc $VIP:94 on $RS1:80
+	mark
+	assert_eq "through a cookie service" rs1 "$(c $TOOL who $VIP 94)"
+	for k in syn_received cookies_sent cookies_valid proxied; do
+		assert_grown $k 1
+	done
+	assert_match "the service's own (ipvsadm -L --stats)" \
+		"syncookie: syn 1 sent 1 valid 1 invalid 0 proxied 1" "$(ipvs -L -n --stats -t $VIP:94)"
+	info=$(d $GENL --stats IPVS_SYNCOOKIE GET_INFO | sed -n 's/^stats //p')
+	for k in syn:syn_received sent:cookies_sent valid:cookies_valid invalid:cookies_invalid \
+		proxied:proxied syn_retries:syn_retries resets:resets held:held \
+		ack_dropped:ack_dropped nonat:nonat diverted:diverted; do
+		assert_match "GET_INFO ${k%%:*} as /proc's ${k#*:}" "(^| )${k%%:*}=$(sc "${k#*:}")( |$)" "$info"
+	done
+	total=$(sc cookies_valid)
+	ipvs -D -t $VIP:94
+	assert_eq "cookies_valid after the service went" "$total" "$(sc cookies_valid)"
+}
+counter_surface_undo() { ipvs -D -t $VIP:94 2>/dev/null; true; }
+
 # 11. auto: cookies only while SYNs exceed the threshold (50/s), until
 # off_delay (2 s) after the flood.
 # straight: a connection that is not a cookie
@@ -1152,6 +1177,6 @@ setup_nat || exit 1
 c sysctl -qw net.ipv4.ip_local_port_range="41000 60999"
 
 run_cases transfer rs_options mss_follows rs_without_ts netem flood first_byte invalid replay ack_with_data lost_ack rst_in_handshake \
-	server_down server_silent server_time_wait auto shared_secret ipv6 bound_port persistence nonat held_overflow no_server icmp_pmtu checksum_none \
+	server_down server_silent server_time_wait counter_surface auto shared_secret ipv6 bound_port persistence nonat held_overflow no_server icmp_pmtu checksum_none \
 	ipvsadm_cli unload auto_sloppy -- "$@"
 summary

@@ -62,8 +62,9 @@ c timeout 8 hping3 -q -S -p 80 --flood -a 192.0.2.199 $VIP >/dev/null 2>&1 &
 flood=$!
 printf '%-5s %-9s %-12s %-8s %-8s %s\n' t state utilisation entries reaped refused
 for i in $(seq 1 12); do
-	d awk -v t=$i -v n="$(conn_count)" '{ v[$1] = $2 }
-		END { printf "%-5s %-9s %-12s %-8s %-8s %s\n", t, v["state"], v["utilisation"], n, v["reaped"], v["refused"] }' \
+	d awk -v t=$i -v n="$(conn_count)" -v r="$(counter ip_vs_dos_reap reaped)" \
+		-v f="$(counter ip_vs_dos_reap refused)" '{ v[$1] = $2 }
+		END { printf "%-5s %-9s %-12s %-8s %-8s %s\n", t, v["state"], v["utilisation"], n, r, f }' \
 		/proc/net/ip_vs_reap
 	sleep 1
 done

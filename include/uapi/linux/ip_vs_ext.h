@@ -62,8 +62,8 @@
  *   in GET_SERVICE replies.
  * GET_INFO replies with the defaults for services using the engine without
  *   settings (sysctls net.ipv4.vs.persist_mode and persist_max) as
- *   IPVS_PERSIST_ATTR_MODE and IPVS_PERSIST_ATTR_CAP, and those services'
- *   counters as IPVS_PERSIST_ATTR_STATS.
+ *   IPVS_PERSIST_ATTR_MODE and IPVS_PERSIST_ATTR_CAP, and the counters of
+ *   the netns (every service using the engine) as IPVS_PERSIST_ATTR_STATS.
  *
  * Family "IPVS_SYNCOOKIE" (SYN-cookie proxy)
  * ------------------------------------------
@@ -71,7 +71,8 @@
  *   an address:port TCP service (not fwmark, not port 0): the relay is an
  *   IPVS application helper, which IPVS binds by port.
  * IPVS_SYNCOOKIE_ATTR_STATS: nested enum ipvs_syncookie_stats_attr (u64),
- *   in GET_SERVICE replies.
+ *   in GET_SERVICE replies (the service's, up to PROXIED) and GET_INFO
+ *   replies (the netns's, every service included).
  * IPVS_SYNCOOKIE_ATTR_SECRET: binary, exactly IPVS_SYNCOOKIE_SECRET_LEN
  *   bytes; write-only, accepted by IPVS_SYNCOOKIE_CMD_SET_SECRET only.
  * IPVS_SYNCOOKIE_CMD_SET_SECRET: set the netns's cookie secret, so that
@@ -83,7 +84,9 @@
  * IPVS_REAP_ATTR_UTIL (u32, utilisation in per mille: finer than the
  * watermarks), IPVS_REAP_ATTR_LOW/HIGH (u32, percent),
  * IPVS_REAP_ATTR_STATE (u8, enum ipvs_reap_state) and IPVS_REAP_ATTR_STATS
- * (nested enum ipvs_reap_stats_attr, u64).
+ * (nested enum ipvs_reap_stats_attr, u64; DIVERTED is the SYN-cookie
+ * proxy's count).
+ * Every family's netns counters are also in /proc/net/stat/<module>.
  *
  * Command numbers are shared; IPVS_SYNCOOKIE_CMD_SET_SECRET exists only in
  * "IPVS_SYNCOOKIE" (the others answer -EOPNOTSUPP).
@@ -203,6 +206,13 @@ enum ipvs_syncookie_stats_attr {
 	IPVS_SYNCOOKIE_STATS_INVALID,	/* ACKs with an invalid cookie */
 	IPVS_SYNCOOKIE_STATS_PROXIED,	/* connections opened to a server */
 	IPVS_SYNCOOKIE_STATS_PAD,
+	/* the netns's only (GET_INFO), not per service: */
+	IPVS_SYNCOOKIE_STATS_SYN_RETRIES, /* SYNs sent to a real server again */
+	IPVS_SYNCOOKIE_STATS_RESETS,	/* clients reset: server refused or silent */
+	IPVS_SYNCOOKIE_STATS_HELD,	/* client data held until the server answered */
+	IPVS_SYNCOOKIE_STATS_ACK_DROPPED, /* client segments dropped before that */
+	IPVS_SYNCOOKIE_STATS_NONAT,	/* validated, but IPVS chose a non-NAT server */
+	IPVS_SYNCOOKIE_STATS_DIVERTED,	/* SYNs answered for the reaper */
 	__IPVS_SYNCOOKIE_STATS_MAX,
 };
 
@@ -238,6 +248,8 @@ enum ipvs_reap_stats_attr {
 	IPVS_REAP_STATS_TRANSITIONS,	/* state changes */
 	IPVS_REAP_STATS_PAD,
 	IPVS_REAP_STATS_RESET,		/* of the refused, SYNs answered with RST */
+	IPVS_REAP_STATS_SAMPLES,	/* utilisation samples taken */
+	IPVS_REAP_STATS_KICKED,		/* of those, started by a packet at reap_high */
 	__IPVS_REAP_STATS_MAX,
 };
 
