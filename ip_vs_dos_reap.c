@@ -822,7 +822,6 @@ static int ip_vs_reap_proc_show(struct seq_file *seq, void *v)
 }
 
 /* Generic netlink family "IPVS_REAP". */
-
 static const struct nla_policy ip_vs_reap_policy[IPVS_REAP_ATTR_MAXNR + 1] = {
 	[IPVS_REAP_ATTR_STATE]	= { .type = NLA_REJECT },
 	[IPVS_REAP_ATTR_UTIL]	= { .type = NLA_REJECT },

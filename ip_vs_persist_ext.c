@@ -391,7 +391,6 @@ static const struct ctl_table ip_vs_persist_sysctl_tmpl[] = {
 };
 
 /* Generic netlink family "IPVS_PERSIST". */
-
 static struct netlink_range_validation ip_vs_persist_max_range = {
 	.max = IPVS_PERSIST_MAX_LIMIT,
 };
@@ -441,19 +440,14 @@ static int ip_vs_persist_fill_svc(struct sk_buff *skb,
 	const struct ip_vs_persist_svc *ps =
 		container_of(s, struct ip_vs_persist_svc, base);
 	u64 v[IPVS_PERSIST_STATS_MAX + 1] = {};
-	int cpu;
+	int i, cpu;
 
 	if (nla_put_u8(skb, IPVS_PERSIST_ATTR_MODE, ps->mode) ||
 	    nla_put_u32(skb, IPVS_PERSIST_ATTR_CAP, ps->max))
 		return -EMSGSIZE;
-	for_each_possible_cpu(cpu) {
-		unsigned long row[IPVS_PERSIST_STATS_PAD] = {};
-		int i;
-
-		ip_vs_persist_svc_add(s, cpu, row);
-		for (i = 0; i < IPVS_PERSIST_STATS_PAD; i++)
-			v[i] += row[i];
-	}
+	for_each_possible_cpu(cpu)
+		for (i = IPVS_PERSIST_STATS_CREATED; i < IPVS_PERSIST_STATS_PAD; i++)
+			v[i] += per_cpu_ptr(ps->pcpu, cpu)->cnt[i];
 	return ip_vs_persist_put_stats(skb, v);
 }
 

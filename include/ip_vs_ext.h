@@ -349,12 +349,6 @@ static inline void ip_vs_ext_count(struct ip_vs_ext_stats *st, unsigned int i)
 	this_cpu_inc(st->cnt[i]);
 }
 
-static inline void ip_vs_ext_count_n(struct ip_vs_ext_stats *st,
-				     unsigned int i, unsigned long n)
-{
-	this_cpu_add(st->cnt[i], n);
-}
-
 /*
  * Per-netns sysctls under net/ipv4/vs.  The template's .data holds the
  * offset of the variable inside the module's per-netns struct; the table is
