@@ -887,6 +887,7 @@ static int __net_init ip_vs_reap_net_init(struct net *net)
 				   ARRAY_SIZE(ip_vs_reap_stat_names), NULL, NULL);
 	if (err)
 		goto err_pcpu;
+	rn->stats.entries = &rn->ring_idx.count;
 	rn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_reap_sysctl_tmpl,
 						   sizeof(ip_vs_reap_sysctl_tmpl),
 						   rn, ip_vs_reap_mark_handler);

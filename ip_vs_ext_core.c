@@ -594,26 +594,21 @@ static int ip_vs_ext_stats_show(struct seq_file *seq, void *v)
 {
 	const struct ip_vs_ext_stats *st = pde_data(file_inode(seq->file));
 	unsigned long row[IP_VS_EXT_STATS_MAX];
-	const char *sep = "";
-	unsigned int i;
+	unsigned int i, entries;
 	int cpu;
 
-	for (i = 0; i < st->n; i++) {
-		if (st->names[i]) {
-			seq_printf(seq, "%s%s", sep, st->names[i]);
-			sep = " ";
-		}
-	}
+	seq_puts(seq, "entries");
+	for (i = 0; i < st->n; i++)
+		if (st->names[i])
+			seq_printf(seq, " %s", st->names[i]);
 	seq_putc(seq, '\n');
+	entries = st->entries ? READ_ONCE(*st->entries) : 0;
 	for_each_possible_cpu(cpu) {
 		ip_vs_ext_stats_row(st, cpu, row);
-		sep = "";
-		for (i = 0; i < st->n; i++) {
-			if (st->names[i]) {
-				seq_printf(seq, "%s%08lx", sep, row[i]);
-				sep = " ";
-			}
-		}
+		seq_printf(seq, "%08x", entries);
+		for (i = 0; i < st->n; i++)
+			if (st->names[i])
+				seq_printf(seq, " %08lx", row[i]);
 		seq_putc(seq, '\n');
 	}
 	return 0;
@@ -633,6 +628,7 @@ int ip_vs_ext_stats_init(struct net *net, struct ip_vs_ext_stats *st,
 	st->n = n;
 	st->svcs = svcs;
 	st->svc_add = svc_add;
+	st->entries = svcs ? &svcs->count : NULL;
 	st->cnt = __alloc_percpu(size, sizeof(unsigned long));
 	if (!st->cnt)
 		goto err_cnt;

@@ -311,6 +311,10 @@ int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
  * line of names, then one line of hex values per possible CPU, as
  * nf_conntrack and synproxy do: lnstat reads it) and summed for GET_INFO.
  *
+ * The first column, "entries", is a gauge of the netns, the same on every
+ * line (lnstat, as for nf_conntrack, takes it from one line and sums the
+ * others): the services with settings, or what @entries points to.
+ *
  * Counter i is attribute i of the feature's stats nest: names[i] is NULL
  * for numbers that are no counter (0, the padding attribute).  Counters
  * that a service with settings counts itself are added by @svc_add (a
@@ -325,6 +329,7 @@ struct ip_vs_ext_stats {
 	unsigned long __percpu	*gone;	/* written under svcs->lock */
 	const char * const	*names;
 	unsigned int		n;
+	const unsigned int	*entries;
 	struct ip_vs_ext_svc_table *svcs;
 	void			(*svc_add)(const struct ip_vs_ext_svc *s,
 					   int cpu, unsigned long *row);

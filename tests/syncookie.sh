@@ -708,7 +708,7 @@ server_time_wait_undo() {
 # the same netns totals, in which a service's events count once; they stay
 # when the service goes.
 counter_surface() {
-	local info k total
+	local info k total entries
 	svc $VIP:94 on $RS1:80
 	mark
 	assert_eq "through a cookie service" rs1 "$(c $TOOL who $VIP 94)"
@@ -724,8 +724,13 @@ counter_surface() {
 		assert_match "GET_INFO ${k%%:*} as /proc's ${k#*:}" "(^| )${k%%:*}=$(sc "${k#*:}")( |$)" "$info"
 	done
 	total=$(sc cookies_valid)
+	# the first column is a gauge for lnstat: services with settings
+	assert_match "the file's first column" "^entries syn_received " "$(sc_stats | head -1)"
+	entries=$((16#$(sc_stats | awk 'NR == 2 { print $1 }')))
 	ipvs -D -t $VIP:94
 	assert_eq "cookies_valid after the service went" "$total" "$(sc cookies_valid)"
+	assert_eq "entries after the service went" $((entries - 1)) \
+		"$((16#$(sc_stats | awk 'NR == 2 { print $1 }')))"
 }
 counter_surface_undo() { ipvs -D -t $VIP:94 2>/dev/null; true; }
 
