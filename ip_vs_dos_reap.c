@@ -959,5 +959,6 @@ static void __exit ip_vs_reap_exit(void)
 module_init(ip_vs_reap_init);
 module_exit(ip_vs_reap_exit);
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IP_VS_EXT);
 MODULE_DESCRIPTION("IPVS watermark-driven adaptive reaping");
 MODULE_ALIAS_GENL_FAMILY(IPVS_REAP_GENL_NAME);

@@ -37,7 +37,7 @@ struct ip_vs_ext_svc *ip_vs_ext_svc_find(struct ip_vs_ext_svc_table *t,
 			return s;
 	return NULL;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_find);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_find, IP_VS_EXT);
 
 struct ip_vs_ext_svc *
 ip_vs_ext_svc_find_pkt(struct ip_vs_ext_svc_table *t, u16 af, u32 mark,
@@ -62,7 +62,7 @@ ip_vs_ext_svc_find_pkt(struct ip_vs_ext_svc_table *t, u16 af, u32 mark,
 	k.port = 0;
 	return ip_vs_ext_svc_find(t, &k);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_find_pkt);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_find_pkt, IP_VS_EXT);
 
 void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
 			  struct ip_vs_ext_svc *s)
@@ -71,7 +71,7 @@ void ip_vs_ext_svc_insert(struct ip_vs_ext_svc_table *t,
 	WRITE_ONCE(t->count, t->count + 1);
 	t->gen++;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_insert);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_insert, IP_VS_EXT);
 
 static void ip_vs_ext_svc_destroy_rcu(struct rcu_head *head)
 {
@@ -91,7 +91,7 @@ void ip_vs_ext_svc_remove(struct ip_vs_ext_svc_table *t,
 	else
 		kfree_rcu(s, rcu);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_remove);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_remove, IP_VS_EXT);
 
 void ip_vs_ext_svc_flush(struct ip_vs_ext_svc_table *t)
 {
@@ -104,7 +104,7 @@ void ip_vs_ext_svc_flush(struct ip_vs_ext_svc_table *t)
 		ip_vs_ext_svc_remove(t, s);
 	mutex_unlock(&t->lock);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_flush);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_flush, IP_VS_EXT);
 
 /* ---- generic netlink */
 
@@ -115,7 +115,7 @@ const struct nla_policy ip_vs_ext_svc_policy[IPVS_EXT_SVC_ATTR_MAX + 1] = {
 	[IPVS_EXT_SVC_ATTR_PORT]	= { .type = NLA_U16 },
 	[IPVS_EXT_SVC_ATTR_FWMARK]	= NLA_POLICY_MIN(NLA_U32, 1),
 };
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_policy);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_policy, IP_VS_EXT);
 
 int ip_vs_ext_svc_key_parse(struct ip_vs_ext_svc_key *k,
 			    const struct nlattr *nest,
@@ -181,7 +181,7 @@ int ip_vs_ext_svc_key_parse(struct ip_vs_ext_svc_key *k,
 			       nla_get_be16(a[IPVS_EXT_SVC_ATTR_PORT]));
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_key_parse);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_key_parse, IP_VS_EXT);
 
 int ip_vs_ext_svc_key_put(struct sk_buff *skb,
 			  const struct ip_vs_ext_svc_key *k)
@@ -209,7 +209,7 @@ err_cancel:
 	nla_nest_cancel(skb, nest);
 	return -EMSGSIZE;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_svc_key_put);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_svc_key_put, IP_VS_EXT);
 
 int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
 			  struct genl_info *info,
@@ -226,7 +226,7 @@ int ip_vs_ext_nl_lock_svc(struct ip_vs_ext_svc_table *t,
 	*s = ip_vs_ext_svc_find(t, key);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_lock_svc);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_lock_svc, IP_VS_EXT);
 
 int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
 			    struct genl_info *info)
@@ -239,7 +239,7 @@ int ip_vs_ext_nl_check_room(struct ip_vs_ext_svc_table *t,
 	NL_SET_ERR_MSG(info->extack, "too many services with settings");
 	return -ENOSPC;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_check_room);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_check_room, IP_VS_EXT);
 
 /*
  * The registered families, found by the id of a request's message: a
@@ -306,7 +306,7 @@ err_pernet:
 	unregister_pernet_subsys(pernet);
 	return err;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_register_feature);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_register_feature, IP_VS_EXT);
 
 void ip_vs_ext_unregister_feature(struct ip_vs_ext_family *f,
 				  struct pernet_operations *pernet)
@@ -314,7 +314,7 @@ void ip_vs_ext_unregister_feature(struct ip_vs_ext_family *f,
 	ip_vs_ext_unregister_family(f);
 	unregister_pernet_subsys(pernet);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_unregister_feature);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_unregister_feature, IP_VS_EXT);
 
 /* The family of a request; it stays registered while the request runs. */
 static const struct ip_vs_ext_family *ip_vs_ext_family_of(struct genl_info *info)
@@ -436,7 +436,7 @@ int ip_vs_ext_nl_get_op(struct sk_buff *skb, struct genl_info *info)
 	pernet = ip_vs_ext_family_pernet(f, genl_info_net(info));
 	return ip_vs_ext_nl_get(f, ip_vs_ext_family_svcs(f, pernet), info);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_get_op);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_get_op, IP_VS_EXT);
 
 int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -449,7 +449,7 @@ int ip_vs_ext_nl_dump_op(struct sk_buff *skb, struct netlink_callback *cb)
 
 	return ip_vs_ext_nl_dump(f, ip_vs_ext_family_svcs(f, pernet), skb, cb);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_dump_op);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_dump_op, IP_VS_EXT);
 
 /* The family of a request, its feature's state in the netns and table. */
 static struct ip_vs_ext_svc_table *
@@ -513,13 +513,13 @@ int ip_vs_ext_nl_del_op(struct sk_buff *skb, struct genl_info *info)
 {
 	return ip_vs_ext_nl_remove(info, false);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_del_op);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_del_op, IP_VS_EXT);
 
 int ip_vs_ext_nl_flush_op(struct sk_buff *skb, struct genl_info *info)
 {
 	return ip_vs_ext_nl_remove(info, true);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_flush_op);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_flush_op, IP_VS_EXT);
 
 int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
 			   int n, int pad)
@@ -538,7 +538,7 @@ int ip_vs_ext_nl_put_stats(struct sk_buff *skb, int attr, const u64 *v,
 	nla_nest_end(skb, nest);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_put_stats);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_put_stats, IP_VS_EXT);
 
 int ip_vs_ext_nl_info_op(struct sk_buff *skb, struct genl_info *info)
 {
@@ -566,7 +566,7 @@ err_free:
 	nlmsg_free(msg);
 	return err;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_nl_info_op);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_info_op, IP_VS_EXT);
 
 /* ---- counters */
 
@@ -647,7 +647,7 @@ err_gone:
 err_cnt:
 	return -ENOMEM;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_stats_init);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_stats_init, IP_VS_EXT);
 
 void ip_vs_ext_stats_exit(struct net *net, struct ip_vs_ext_stats *st,
 			  const char *name)
@@ -656,7 +656,7 @@ void ip_vs_ext_stats_exit(struct net *net, struct ip_vs_ext_stats *st,
 	free_percpu(st->gone);
 	free_percpu(st->cnt);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_stats_exit);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_stats_exit, IP_VS_EXT);
 
 /*
  * A packet still in flight on the service (within its grace period) may
@@ -675,7 +675,7 @@ void ip_vs_ext_stats_fold(struct ip_vs_ext_stats *st,
 		st->svc_add(s, cpu, row);
 	}
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_stats_fold);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_stats_fold, IP_VS_EXT);
 
 void ip_vs_ext_stats_sum(const struct ip_vs_ext_stats *st, u64 *v)
 {
@@ -690,7 +690,7 @@ void ip_vs_ext_stats_sum(const struct ip_vs_ext_stats *st, u64 *v)
 			v[i] += row[i];
 	}
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_stats_sum);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_stats_sum, IP_VS_EXT);
 
 /* ---- per-netns sysctls */
 
@@ -717,7 +717,7 @@ ip_vs_ext_sysctl_register(struct net *net, const struct ctl_table *tmpl,
 		kfree(tbl);
 	return hdr;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_sysctl_register);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_sysctl_register, IP_VS_EXT);
 
 void ip_vs_ext_sysctl_unregister(struct ctl_table_header *hdr)
 {
@@ -729,7 +729,7 @@ void ip_vs_ext_sysctl_unregister(struct ctl_table_header *hdr)
 	unregister_net_sysctl_table(hdr);
 	kfree(tbl);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_sysctl_unregister);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_sysctl_unregister, IP_VS_EXT);
 
 /* ---- TCP segments of the director's own */
 
@@ -796,7 +796,7 @@ ip_vs_ext_tcp_build(struct net *net, int af, const union nf_inet_addr *saddr,
 	skb->ip_summed = CHECKSUM_NONE;
 	return skb;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_build);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_tcp_build, IP_VS_EXT);
 
 void ip_vs_ext_tcp_xmit(struct net *net, int af,
 			struct sk_buff *skb,
@@ -837,7 +837,7 @@ void ip_vs_ext_tcp_xmit(struct net *net, int af,
 		ip_local_out(net, NULL, skb);
 	}
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_xmit);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_tcp_xmit, IP_VS_EXT);
 
 void ip_vs_ext_tcp_send(struct net *net, int af,
 			const union nf_inet_addr *saddr,
@@ -854,7 +854,7 @@ void ip_vs_ext_tcp_send(struct net *net, int af,
 	if (skb)
 		ip_vs_ext_tcp_xmit(net, af, skb, saddr, daddr);
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_tcp_send);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_tcp_send, IP_VS_EXT);
 
 /* ---- the reaper's cookie fallback */
 
@@ -874,7 +874,7 @@ int ip_vs_ext_cookie_fallback(struct net *net, bool on, u64 *diverted)
 	rcu_read_unlock();
 	return err;
 }
-EXPORT_SYMBOL_GPL(ip_vs_ext_cookie_fallback);
+EXPORT_SYMBOL_NS_GPL(ip_vs_ext_cookie_fallback, IP_VS_EXT);
 
 /* No state of its own: the feature modules hold what they register. */
 static int __init ip_vs_ext_init(void)

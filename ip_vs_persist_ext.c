@@ -684,6 +684,7 @@ static void __exit ip_vs_persist_exit(void)
 module_init(ip_vs_persist_init);
 module_exit(ip_vs_persist_exit);
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IP_VS_EXT);
 MODULE_DESCRIPTION("IPVS persistence-extension modes (renew, absolute, idle, max)");
 MODULE_ALIAS("ip_vs_pe_" IPVS_PERSIST_PE_NAME);
 MODULE_ALIAS_GENL_FAMILY(IPVS_PERSIST_GENL_NAME);

@@ -768,5 +768,6 @@ static void __exit ip_vs_syncookie_exit(void)
 module_init(ip_vs_syncookie_init);
 module_exit(ip_vs_syncookie_exit);
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IP_VS_EXT);
 MODULE_DESCRIPTION("IPVS SYN-cookie proxy");
 MODULE_ALIAS_GENL_FAMILY(IPVS_SYNCOOKIE_GENL_NAME);

@@ -3,7 +3,8 @@
  * ipvs-ext: the core module (ip_vs_ext.ko) and what the feature modules
  * share through it, as ip_vs.ko serves ip_vs_pe_sip and nf_synproxy_core
  * its users.  Each feature module loads alone: modprobe brings the core
- * through the symbol dependency.
+ * through the symbol dependency.  The core's symbols are in the namespace
+ * IP_VS_EXT: a user says MODULE_IMPORT_NS(IP_VS_EXT).
  *
  * IPVS exports no service lookup, so each module keeps its own per-netns
  * table of per-service settings keyed by the service identity IPVS uses:
