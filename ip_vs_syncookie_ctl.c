@@ -35,38 +35,38 @@ static const char * const ip_vs_sc_stat_names[] = {
 #define IP_VS_SC_DEF_OFF_DELAY		30	/* seconds */
 #define IP_VS_SC_DEF_SYN_RETRIES	3
 
-static int ip_vs_syncookie_threshold_max = 10000000;
-static int ip_vs_syncookie_off_delay_max = 3600;
-static int ip_vs_syncookie_syn_retries_max = 10;
+static int ip_vs_sc_threshold_max = 10000000;
+static int ip_vs_sc_off_delay_max = 3600;
+static int ip_vs_sc_syn_retries_max = 10;
 
-static const struct ctl_table ip_vs_syncookie_sysctl_tmpl[] = {
-	IP_VS_EXT_SYSCTL_INT("syncookie_threshold", struct ip_vs_syncookie_net,
+static const struct ctl_table ip_vs_sc_sysctl_tmpl[] = {
+	IP_VS_EXT_SYSCTL_INT("syncookie_threshold", struct ip_vs_sc_net,
 			     sysctl_threshold, proc_dointvec_minmax, SYSCTL_ONE,
-			     &ip_vs_syncookie_threshold_max),
-	IP_VS_EXT_SYSCTL_INT("syncookie_off_delay", struct ip_vs_syncookie_net,
+			     &ip_vs_sc_threshold_max),
+	IP_VS_EXT_SYSCTL_INT("syncookie_off_delay", struct ip_vs_sc_net,
 			     sysctl_off_delay, proc_dointvec_minmax, SYSCTL_ONE,
-			     &ip_vs_syncookie_off_delay_max),
+			     &ip_vs_sc_off_delay_max),
 	IP_VS_EXT_SYSCTL_INT("syncookie_syn_retries",
-			     struct ip_vs_syncookie_net, sysctl_syn_retries,
+			     struct ip_vs_sc_net, sysctl_syn_retries,
 			     proc_dointvec_minmax, SYSCTL_ZERO,
-			     &ip_vs_syncookie_syn_retries_max),
+			     &ip_vs_sc_syn_retries_max),
 	IP_VS_EXT_SYSCTL_INT("syncookie_invalid_rst",
-			     struct ip_vs_syncookie_net, sysctl_invalid_rst,
+			     struct ip_vs_sc_net, sysctl_invalid_rst,
 			     proc_dointvec_minmax, SYSCTL_ZERO, SYSCTL_ONE),
 	{ }
 };
 
 /* Generic netlink family "IPVS_SYNCOOKIE". */
 
-static const struct nla_policy ip_vs_syncookie_policy[IPVS_SYNCOOKIE_ATTR_MAXNR + 1] = {
+static const struct nla_policy ip_vs_sc_policy[IPVS_SYNCOOKIE_ATTR_MAXNR + 1] = {
 	[IPVS_SYNCOOKIE_ATTR_SERVICE]	= NLA_POLICY_NESTED(ip_vs_ext_svc_policy),
 	[IPVS_SYNCOOKIE_ATTR_MODE]	= NLA_POLICY_MAX(NLA_U8, IPVS_SYNCOOKIE_MODE_MAX),
 	[IPVS_SYNCOOKIE_ATTR_STATS]	= { .type = NLA_REJECT },
 	[IPVS_SYNCOOKIE_ATTR_SECRET]	= NLA_POLICY_EXACT_LEN(IPVS_SYNCOOKIE_SECRET_LEN),
 };
 
-static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
-				     const struct ip_vs_syncookie_svc *cs)
+static int ip_vs_sc_put_stats(struct sk_buff *skb,
+			      const struct ip_vs_sc_svc *cs)
 {
 	u64 v[IPVS_SYNCOOKIE_STATS_PAD] = {};
 	int i, cpu;
@@ -82,8 +82,8 @@ static int ip_vs_syncookie_put_stats(struct sk_buff *skb,
 static void ip_vs_sc_svc_add(const struct ip_vs_ext_svc *s, int cpu,
 			     unsigned long *row)
 {
-	const struct ip_vs_syncookie_svc *cs =
-		container_of(s, struct ip_vs_syncookie_svc, base);
+	const struct ip_vs_sc_svc *cs =
+		container_of(s, struct ip_vs_sc_svc, base);
 	const struct ip_vs_sc_svc_cpu *c = per_cpu_ptr(cs->pcpu, cpu);
 	int i;
 
@@ -93,15 +93,15 @@ static void ip_vs_sc_svc_add(const struct ip_vs_ext_svc *s, int cpu,
 
 static void ip_vs_sc_svc_unlink(void *pernet, struct ip_vs_ext_svc *s)
 {
-	struct ip_vs_syncookie_net *cn = pernet;
+	struct ip_vs_sc_net *cn = pernet;
 
 	ip_vs_ext_stats_fold(&cn->stats, s);
 }
 
 /* GET_INFO: the netns's counters, those of every service included. */
-static int ip_vs_syncookie_info(struct sk_buff *msg, void *pernet)
+static int ip_vs_sc_info(struct sk_buff *msg, void *pernet)
 {
-	struct ip_vs_syncookie_net *cn = pernet;
+	struct ip_vs_sc_net *cn = pernet;
 	u64 v[IPVS_SYNCOOKIE_STATS_MAX + 1];
 
 	ip_vs_ext_stats_sum(&cn->stats, v);
@@ -109,15 +109,15 @@ static int ip_vs_syncookie_info(struct sk_buff *msg, void *pernet)
 				      ARRAY_SIZE(v), IPVS_SYNCOOKIE_STATS_PAD);
 }
 
-static int ip_vs_syncookie_fill_svc(struct sk_buff *skb,
-				    const struct ip_vs_ext_svc *s)
+static int ip_vs_sc_fill_svc(struct sk_buff *skb,
+			     const struct ip_vs_ext_svc *s)
 {
-	const struct ip_vs_syncookie_svc *cs =
-		container_of(s, struct ip_vs_syncookie_svc, base);
+	const struct ip_vs_sc_svc *cs =
+		container_of(s, struct ip_vs_sc_svc, base);
 
 	if (nla_put_u8(skb, IPVS_SYNCOOKIE_ATTR_MODE, READ_ONCE(cs->mode)))
 		return -EMSGSIZE;
-	return ip_vs_syncookie_put_stats(skb, cs);
+	return ip_vs_sc_put_stats(skb, cs);
 }
 
 /*
@@ -127,8 +127,8 @@ static int ip_vs_syncookie_fill_svc(struct sk_buff *skb,
  * netns goes (connections of services without cookies pass untouched).
  * Called under cn->svcs.lock.
  */
-static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
-				     struct genl_info *info, __be16 port)
+static int ip_vs_sc_bind_port(struct ip_vs_sc_net *cn,
+			      struct genl_info *info, __be16 port)
 {
 	struct netns_ipvs *ipvs = net_ipvs(cn->net);
 	u16 p = ntohs(port);
@@ -172,17 +172,17 @@ static int ip_vs_syncookie_bind_port(struct ip_vs_syncookie_net *cn,
 /* After a grace period: no packet counts on it any more. */
 static void ip_vs_sc_svc_destroy(struct ip_vs_ext_svc *s)
 {
-	struct ip_vs_syncookie_svc *cs =
-		container_of(s, struct ip_vs_syncookie_svc, base);
+	struct ip_vs_sc_svc *cs =
+		container_of(s, struct ip_vs_sc_svc, base);
 
 	free_percpu(cs->pcpu);
 	kfree(cs);
 }
 
-static struct ip_vs_syncookie_svc *
+static struct ip_vs_sc_svc *
 ip_vs_sc_svc_alloc(const struct ip_vs_ext_svc_key *key, u8 mode)
 {
-	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_sc_svc *cs;
 
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
 	if (!cs)
@@ -204,11 +204,11 @@ err_cs:
 	return NULL;
 }
 
-static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
+static int ip_vs_sc_nl_set(struct sk_buff *skb, struct genl_info *info)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(genl_info_net(info));
 	struct nlattr *mode_attr = info->attrs[IPVS_SYNCOOKIE_ATTR_MODE];
-	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_sc_svc *cs;
 	struct ip_vs_ext_svc_key key;
 	struct ip_vs_ext_svc *s;
 	u8 mode;
@@ -240,12 +240,12 @@ static int ip_vs_syncookie_nl_set(struct sk_buff *skb, struct genl_info *info)
 		/* a full table must not leave a port bound */
 		err = s ? 0 : ip_vs_ext_nl_check_room(&cn->svcs, info);
 		if (!err)
-			err = ip_vs_syncookie_bind_port(cn, info, key.port);
+			err = ip_vs_sc_bind_port(cn, info, key.port);
 		if (err)
 			goto out;
 	}
 	if (s) {
-		cs = container_of(s, struct ip_vs_syncookie_svc, base);
+		cs = container_of(s, struct ip_vs_sc_svc, base);
 		WRITE_ONCE(cs->mode, mode);
 		goto out;
 	}
@@ -263,9 +263,9 @@ out:
 	return err;
 }
 
-static int ip_vs_syncookie_nl_secret(struct sk_buff *skb, struct genl_info *info)
+static int ip_vs_sc_nl_secret(struct sk_buff *skb, struct genl_info *info)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(genl_info_net(info));
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(genl_info_net(info));
 	struct nlattr *a = info->attrs[IPVS_SYNCOOKIE_ATTR_SECRET];
 
 	if (!a) {
@@ -279,11 +279,11 @@ static int ip_vs_syncookie_nl_secret(struct sk_buff *skb, struct genl_info *info
 	return 0;
 }
 
-DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_syncookie_genl_ops, ip_vs_syncookie_nl_set,
+DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_sc_genl_ops, ip_vs_sc_nl_set,
 			 IP_VS_EXT_GENL_OP(IPVS_EXT_CMD_GET_INFO,
 					   ip_vs_ext_nl_info_op),
 			 IP_VS_EXT_GENL_OP(IPVS_SYNCOOKIE_CMD_SET_SECRET,
-					   ip_vs_syncookie_nl_secret));
+					   ip_vs_sc_nl_secret));
 
 /*
  * ip_vs_dos_reap, while refusing with reap_cookie_fallback=1, has the SYNs
@@ -293,7 +293,7 @@ DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_syncookie_genl_ops, ip_vs_syncookie_nl_set,
  */
 static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(net);
 
 	u64 diverted = 0;
 	int cpu;
@@ -305,23 +305,23 @@ static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
 	return diverted;
 }
 
-struct ip_vs_ext_family ip_vs_syncookie_family __ro_after_init = {
+struct ip_vs_ext_family ip_vs_sc_family __ro_after_init = {
 	.genl = IP_VS_EXT_GENL_FAMILY(IPVS_SYNCOOKIE_GENL_NAME,
 				      IPVS_SYNCOOKIE_ATTR_MAXNR,
-				      ip_vs_syncookie_policy,
-				      ip_vs_syncookie_genl_ops),
-	.net_id	= &ip_vs_syncookie_net_id,
-	.svcs	= offsetof(struct ip_vs_syncookie_net, svcs),
-	.fill	= ip_vs_syncookie_fill_svc,
+				      ip_vs_sc_policy,
+				      ip_vs_sc_genl_ops),
+	.net_id	= &ip_vs_sc_net_id,
+	.svcs	= offsetof(struct ip_vs_sc_net, svcs),
+	.fill	= ip_vs_sc_fill_svc,
 	.unlink	= ip_vs_sc_svc_unlink,
-	.info	= ip_vs_syncookie_info,
+	.info	= ip_vs_sc_info,
 	.none	= "service has no SYN-cookie settings",
 	.cookie_fallback = ip_vs_sc_reap_fallback,
 };
 
-static int __net_init ip_vs_syncookie_net_init(struct net *net)
+static int __net_init ip_vs_sc_net_init(struct net *net)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(net);
 	int err = -ENOMEM;
 
 	if (!net_ipvs(net))
@@ -341,8 +341,8 @@ static int __net_init ip_vs_syncookie_net_init(struct net *net)
 	if (err)
 		goto err;
 	err = -ENOMEM;
-	cn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_syncookie_sysctl_tmpl,
-						   sizeof(ip_vs_syncookie_sysctl_tmpl),
+	cn->sysctl_hdr = ip_vs_ext_sysctl_register(net, ip_vs_sc_sysctl_tmpl,
+						   sizeof(ip_vs_sc_sysctl_tmpl),
 						   cn, NULL);
 	if (!cn->sysctl_hdr)
 		goto err_proc;
@@ -359,12 +359,12 @@ err:
 	return err;
 }
 
-/* Set while the module goes: see ip_vs_syncookie_net_exit. */
-bool ip_vs_syncookie_unloading;
+/* Set while the module goes: see ip_vs_sc_net_exit. */
+bool ip_vs_sc_unloading;
 
-static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
+static void __net_exit ip_vs_sc_net_exit(struct net *net)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(net);
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(net);
 
 	ip_vs_sc_hooks_unregister(net);
 	ip_vs_ext_sysctl_unregister(cn->sysctl_hdr);
@@ -374,7 +374,7 @@ static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
 	 * IPVS flushes its connections after this and then unregisters every
 	 * helper itself: doing it here would free what they still point to.
 	 */
-	if (cn->app && READ_ONCE(ip_vs_syncookie_unloading))
+	if (cn->app && READ_ONCE(ip_vs_sc_unloading))
 		unregister_ip_vs_app(net_ipvs(net), cn->app);
 	bitmap_free(cn->app_ports);
 	/* a SYN-retry timer that saw IPVS enabled may still count */
@@ -385,11 +385,11 @@ static void __net_exit ip_vs_syncookie_net_exit(struct net *net)
 	memzero_explicit(&cn->secret, sizeof(cn->secret));
 }
 
-unsigned int ip_vs_syncookie_net_id __read_mostly;
+unsigned int ip_vs_sc_net_id __read_mostly;
 
-struct pernet_operations ip_vs_syncookie_net_ops = {
-	.init	= ip_vs_syncookie_net_init,
-	.exit	= ip_vs_syncookie_net_exit,
-	.id	= &ip_vs_syncookie_net_id,
-	.size	= sizeof(struct ip_vs_syncookie_net),
+struct pernet_operations ip_vs_sc_net_ops = {
+	.init	= ip_vs_sc_net_init,
+	.exit	= ip_vs_sc_net_exit,
+	.id	= &ip_vs_sc_net_id,
+	.size	= sizeof(struct ip_vs_sc_net),
 };

@@ -65,7 +65,7 @@ MODULE_PARM_DESC(slot_secs,
 		 "cookie time slot in seconds (1-64, default 64); a cookie is valid in its slot and the next");
 
 /* Cookies are keyed by the netns secret, not the host TCP stack's. */
-static u32 ip_vs_sc_hash(struct ip_vs_syncookie_net *cn, int af,
+static u32 ip_vs_sc_hash(struct ip_vs_sc_net *cn, int af,
 			 const union nf_inet_addr *saddr,
 			 const union nf_inet_addr *daddr,
 			 __be16 sport, __be16 dport, u32 isn, u32 slot)
@@ -103,8 +103,8 @@ static u32 ip_vs_sc_now_ms(void)
 }
 
 /* auto: engaged while SYNs without a connection exceed the threshold. */
-static bool ip_vs_sc_engaged(struct ip_vs_syncookie_net *cn,
-			     struct ip_vs_syncookie_svc *cs, bool count)
+static bool ip_vs_sc_engaged(struct ip_vs_sc_net *cn,
+			     struct ip_vs_sc_svc *cs, bool count)
 {
 	unsigned long now = jiffies, start, until;
 	struct ip_vs_sc_svc_cpu *c;
@@ -142,7 +142,7 @@ static bool ip_vs_sc_engaged(struct ip_vs_syncookie_net *cn,
 	return time_before(now, READ_ONCE(cs->engaged_until));
 }
 
-static u16 ip_vs_sc_our_mss(int af, const struct ip_vs_syncookie_svc *cs)
+static u16 ip_vs_sc_our_mss(int af, const struct ip_vs_sc_svc *cs)
 {
 	u16 mss = READ_ONCE(cs->rs_mss);
 
@@ -152,8 +152,8 @@ static u16 ip_vs_sc_our_mss(int af, const struct ip_vs_syncookie_svc *cs)
 }
 
 /* Answer a SYN with a cookie; nothing is kept. */
-static unsigned int ip_vs_sc_syn(struct ip_vs_syncookie_net *cn,
-				 struct ip_vs_syncookie_svc *cs, int af,
+static unsigned int ip_vs_sc_syn(struct ip_vs_sc_net *cn,
+				 struct ip_vs_sc_svc *cs, int af,
 				 struct sk_buff *skb,
 				 const struct ip_vs_iphdr *iph,
 				 const struct tcphdr *th, const u8 *rawopts)
@@ -248,7 +248,7 @@ static int ip_vs_sc_make_syn(struct sk_buff *skb, int af, unsigned int thoff,
 }
 
 /* The MSS index of the cookie @ack - 1 if @isn was its client's ISN, or -1. */
-static int ip_vs_sc_ack_cookie(struct ip_vs_syncookie_net *cn, int af,
+static int ip_vs_sc_ack_cookie(struct ip_vs_sc_net *cn, int af,
 			       const struct ip_vs_iphdr *iph,
 			       const struct tcphdr *th, u32 isn, u32 ack)
 {
@@ -268,7 +268,7 @@ static int ip_vs_sc_ack_cookie(struct ip_vs_syncookie_net *cn, int af,
  * timestamp echoed in @th carry them.
  */
 static struct ip_vs_sc_conn *
-ip_vs_sc_conn_new(struct ip_vs_syncookie_net *cn, int af,
+ip_vs_sc_conn_new(struct ip_vs_sc_net *cn, int af,
 		  const struct ip_vs_iphdr *iph, const struct tcphdr *th,
 		  const u8 *rawopts, u32 isn, int mss_idx)
 {
@@ -312,7 +312,7 @@ ip_vs_sc_conn_new(struct ip_vs_syncookie_net *cn, int af,
  * Another CPU is opening this ACK's flow: the ACK goes to the connection
  * if IPVS has made it by now, and is dropped as lost otherwise.
  */
-static unsigned int ip_vs_sc_busy_flow(struct ip_vs_syncookie_net *cn, int af,
+static unsigned int ip_vs_sc_busy_flow(struct ip_vs_sc_net *cn, int af,
 				       struct sk_buff *skb,
 				       const struct ip_vs_iphdr *iph)
 {
@@ -328,8 +328,8 @@ static unsigned int ip_vs_sc_busy_flow(struct ip_vs_syncookie_net *cn, int af,
 }
 
 /* An ACK without a connection: a cookie, or nothing of ours. */
-static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
-				 struct ip_vs_syncookie_svc *cs, int af,
+static unsigned int ip_vs_sc_ack(struct ip_vs_sc_net *cn,
+				 struct ip_vs_sc_svc *cs, int af,
 				 struct sk_buff *skb,
 				 const struct ip_vs_iphdr *iph,
 				 const struct tcphdr *th, const u8 *rawopts,
@@ -413,7 +413,7 @@ static unsigned int ip_vs_sc_ack(struct ip_vs_syncookie_net *cn,
  * error to the real server with the addresses translated; the sequence
  * number is ours to translate, before it does.
  */
-static void ip_vs_sc_icmp(struct ip_vs_syncookie_net *cn, int af,
+static void ip_vs_sc_icmp(struct ip_vs_sc_net *cn, int af,
 			  struct sk_buff *skb, const struct ip_vs_iphdr *iph)
 {
 	unsigned int inner = iph->len + 8, tcpoff;
@@ -487,13 +487,13 @@ static void ip_vs_sc_icmp(struct ip_vs_syncookie_net *cn, int af,
  * connection, or NULL: packets of existing connections go on to IPVS (and
  * to our helper), everything else is none of ours.
  */
-static struct ip_vs_syncookie_svc *
-ip_vs_sc_lookup(struct ip_vs_syncookie_net *cn, int af, struct sk_buff *skb,
+static struct ip_vs_sc_svc *
+ip_vs_sc_lookup(struct ip_vs_sc_net *cn, int af, struct sk_buff *skb,
 		struct ip_vs_iphdr *iph, struct tcphdr *_th,
 		const struct tcphdr **thp, bool syn)
 {
 	struct netns_ipvs *ipvs = net_ipvs(cn->net);
-	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_sc_svc *cs;
 	const struct tcphdr *th;
 	struct ip_vs_ext_svc *s;
 	struct ip_vs_conn *cp;
@@ -525,7 +525,7 @@ ip_vs_sc_lookup(struct ip_vs_syncookie_net *cn, int af, struct sk_buff *skb,
 				   &iph->daddr, th->dest);
 	if (!s)
 		return NULL;
-	cs = container_of(s, struct ip_vs_syncookie_svc, base);
+	cs = container_of(s, struct ip_vs_sc_svc, base);
 	if (READ_ONCE(cs->mode) == IPVS_SYNCOOKIE_MODE_OFF)
 		return NULL;
 	cp = ip_vs_conn_in_get_proto(ipvs, af, skb, iph);
@@ -560,10 +560,10 @@ static const u8 *ip_vs_sc_opts(struct sk_buff *skb,
 static unsigned int ip_vs_sc_hook(const struct nf_hook_state *state,
 				  struct sk_buff *skb, bool syn)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(state->net);
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(state->net);
 	int af = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	u8 _opts[MAX_TCP_OPTION_SPACE];
-	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_sc_svc *cs;
 	const struct tcphdr *th;
 	struct ip_vs_iphdr iph;
 	struct tcphdr _th;
@@ -736,19 +736,19 @@ void ip_vs_sc_hooks_unregister(struct net *net)
 	nf_unregister_net_hooks(net, ip_vs_sc_ops, ARRAY_SIZE(ip_vs_sc_ops));
 }
 
-static int __init ip_vs_syncookie_init(void)
+static int __init ip_vs_sc_init(void)
 {
-	return ip_vs_ext_register_feature(&ip_vs_syncookie_family,
-					  &ip_vs_syncookie_net_ops);
+	return ip_vs_ext_register_feature(&ip_vs_sc_family,
+					  &ip_vs_sc_net_ops);
 }
 
-static void __exit ip_vs_syncookie_exit(void)
+static void __exit ip_vs_sc_exit(void)
 {
 	unsigned int cpu;
 
-	WRITE_ONCE(ip_vs_syncookie_unloading, true);
-	ip_vs_ext_unregister_feature(&ip_vs_syncookie_family,
-				     &ip_vs_syncookie_net_ops);
+	WRITE_ONCE(ip_vs_sc_unloading, true);
+	ip_vs_ext_unregister_feature(&ip_vs_sc_family,
+				     &ip_vs_sc_net_ops);
 	/* the hooks are gone: no CPU sets a pending connection any more */
 	synchronize_net();
 	for_each_possible_cpu(cpu) {
@@ -765,8 +765,8 @@ static void __exit ip_vs_syncookie_exit(void)
 	rcu_barrier();
 }
 
-module_init(ip_vs_syncookie_init);
-module_exit(ip_vs_syncookie_exit);
+module_init(ip_vs_sc_init);
+module_exit(ip_vs_sc_exit);
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(IP_VS_EXT);
 MODULE_DESCRIPTION("IPVS SYN-cookie proxy");

@@ -200,7 +200,7 @@ static void ip_vs_sc_ack_server(const struct ip_vs_sc_conn *sc,
 void ip_vs_sc_timer(struct timer_list *t)
 {
 	struct ip_vs_sc_conn *sc = from_timer(sc, t, timer);
-	struct ip_vs_syncookie_net *cn;
+	struct ip_vs_sc_net *cn;
 	struct ip_vs_conn *cp;
 	bool rearmed = false;
 
@@ -209,7 +209,7 @@ void ip_vs_sc_timer(struct timer_list *t)
 	spin_lock_bh(&sc->lock);
 	cp = sc->cp;
 	if (cp && sc->state == IP_VS_SC_WAIT && READ_ONCE(cp->ipvs->enable)) {
-		cn = ip_vs_syncookie_pernet(sc->net);
+		cn = ip_vs_sc_pernet(sc->net);
 		if (sc->retries < READ_ONCE(cn->sysctl_syn_retries)) {
 			sc->retries++;
 			ip_vs_sc_send_syn(sc, cp);
@@ -342,7 +342,7 @@ static void ip_vs_sc_full_csum(struct sk_buff *skb, int af, unsigned int thoff)
  * after NAT, so an ICMP "too big" about it would quote the real server,
  * which the client ignores: it may be fragmented instead.
  */
-void ip_vs_sc_hold(struct ip_vs_syncookie_net *cn, struct ip_vs_sc_conn *sc,
+void ip_vs_sc_hold(struct ip_vs_sc_net *cn, struct ip_vs_sc_conn *sc,
 		   const struct sk_buff *skb, unsigned int thoff)
 {
 	struct sk_buff *copy = skb_copy(skb, GFP_ATOMIC);
@@ -383,8 +383,8 @@ static void ip_vs_sc_deliver_held(struct ip_vs_sc_conn *sc,
 }
 
 /* The cookie service of a connection, if it still has settings. */
-static struct ip_vs_syncookie_svc *
-ip_vs_sc_svc_of(struct ip_vs_syncookie_net *cn, const struct ip_vs_conn *cp)
+static struct ip_vs_sc_svc *
+ip_vs_sc_svc_of(struct ip_vs_sc_net *cn, const struct ip_vs_conn *cp)
 {
 	struct ip_vs_dest *dest = cp->dest;
 	struct ip_vs_ext_svc_key key;
@@ -398,11 +398,11 @@ ip_vs_sc_svc_of(struct ip_vs_syncookie_net *cn, const struct ip_vs_conn *cp)
 		return NULL;
 	ip_vs_ext_svc_key_of(&key, svc);
 	s = ip_vs_ext_svc_find(&cn->svcs, &key);
-	return s ? container_of(s, struct ip_vs_syncookie_svc, base) : NULL;
+	return s ? container_of(s, struct ip_vs_sc_svc, base) : NULL;
 }
 
 /* Learn the real servers' MSS, for the SYN-ACKs of later clients. */
-static void ip_vs_sc_learn(struct ip_vs_syncookie_svc *cs,
+static void ip_vs_sc_learn(struct ip_vs_sc_svc *cs,
 			   const struct ip_vs_sc_conn *sc, u16 mss)
 {
 	/*
@@ -434,8 +434,8 @@ static void ip_vs_sc_server_synack(struct ip_vs_sc_conn *sc,
 				   struct ip_vs_conn *cp, struct sk_buff *skb,
 				   struct tcphdr *th)
 {
-	struct ip_vs_syncookie_net *cn = ip_vs_syncookie_pernet(sc->net);
-	struct ip_vs_syncookie_svc *cs;
+	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(sc->net);
+	struct ip_vs_sc_svc *cs;
 	struct ip_vs_sc_opts o;
 	struct sk_buff_head q;
 
@@ -535,7 +535,7 @@ static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
 {
 	struct ip_vs_sc_conn *sc = cp->app_data;
 	unsigned int thoff = ipvsh->len;
-	struct ip_vs_syncookie_net *cn;
+	struct ip_vs_sc_net *cn;
 	struct tcphdr *th;
 	int ret = 0;
 
@@ -553,7 +553,7 @@ static int ip_vs_sc_pkt_in(struct ip_vs_app *app, struct ip_vs_conn *cp,
 		return 1;
 	}
 
-	cn = ip_vs_syncookie_pernet(sc->net);
+	cn = ip_vs_sc_pernet(sc->net);
 	spin_lock_bh(&sc->lock);
 	if (sc->state == IP_VS_SC_WAIT) {
 		if (th->syn && !th->ack && ntohl(th->seq) == sc->client_isn) {

@@ -36,7 +36,7 @@ struct ip_vs_sc_svc_cpu {
  */
 #define IP_VS_SC_WIN_BATCH	16
 
-struct ip_vs_syncookie_svc {
+struct ip_vs_sc_svc {
 	struct ip_vs_ext_svc	base;	/* must be first: freed through it */
 	u8			mode;
 	u16			rs_mss;	/* latest real server's MSS; 0: none */
@@ -49,7 +49,7 @@ struct ip_vs_syncookie_svc {
 	struct ip_vs_sc_svc_cpu __percpu *pcpu;
 };
 
-struct ip_vs_syncookie_net {
+struct ip_vs_sc_net {
 	struct ip_vs_ext_svc_table svcs;
 	struct net		*net;
 	siphash_key_t		secret;	/* written under svcs.lock */
@@ -128,11 +128,11 @@ struct ip_vs_sc_conn {
  */
 DECLARE_PER_CPU(struct ip_vs_sc_conn *, ip_vs_sc_pending);
 
-extern unsigned int ip_vs_syncookie_net_id;
+extern unsigned int ip_vs_sc_net_id;
 
-static inline struct ip_vs_syncookie_net *ip_vs_syncookie_pernet(struct net *net)
+static inline struct ip_vs_sc_net *ip_vs_sc_pernet(struct net *net)
 {
-	return net_generic(net, ip_vs_syncookie_net_id);
+	return net_generic(net, ip_vs_sc_net_id);
 }
 
 /*
@@ -140,17 +140,17 @@ static inline struct ip_vs_syncookie_net *ip_vs_syncookie_pernet(struct net *net
  * totals add services), in the netns otherwise.  @what: enum
  * ipvs_syncookie_stats_attr.
  */
-static inline void ip_vs_sc_stat(struct ip_vs_syncookie_net *cn, int what)
+static inline void ip_vs_sc_stat(struct ip_vs_sc_net *cn, int what)
 {
 	ip_vs_ext_count(&cn->stats, what);
 }
 
 static inline void ip_vs_sc_conn_stat(const struct ip_vs_sc_conn *sc, int what)
 {
-	ip_vs_sc_stat(ip_vs_syncookie_pernet(sc->net), what);
+	ip_vs_sc_stat(ip_vs_sc_pernet(sc->net), what);
 }
 
-static inline void ip_vs_sc_svc_count(struct ip_vs_syncookie_svc *cs, int what)
+static inline void ip_vs_sc_svc_count(struct ip_vs_sc_svc *cs, int what)
 {
 	this_cpu_inc(cs->pcpu->cnt[what]);
 }
@@ -167,7 +167,7 @@ void ip_vs_sc_reset_client(const struct ip_vs_sc_conn *sc);
 void ip_vs_sc_timer(struct timer_list *t);
 /* identifies our helper's incarnations (cp->app->init_conn) */
 int ip_vs_sc_init_conn(struct ip_vs_app *app, struct ip_vs_conn *cp);
-void ip_vs_sc_hold(struct ip_vs_syncookie_net *cn, struct ip_vs_sc_conn *sc,
+void ip_vs_sc_hold(struct ip_vs_sc_net *cn, struct ip_vs_sc_conn *sc,
 		   const struct sk_buff *skb, unsigned int thoff);
 
 /* ip_vs_syncookie_main.c */
@@ -175,8 +175,8 @@ int ip_vs_sc_hooks_register(struct net *net);
 void ip_vs_sc_hooks_unregister(struct net *net);
 
 /* ip_vs_syncookie_ctl.c */
-extern struct ip_vs_ext_family ip_vs_syncookie_family;
-extern struct pernet_operations ip_vs_syncookie_net_ops;
-extern bool ip_vs_syncookie_unloading;
+extern struct ip_vs_ext_family ip_vs_sc_family;
+extern struct pernet_operations ip_vs_sc_net_ops;
+extern bool ip_vs_sc_unloading;
 
 #endif /* _IP_VS_SYNCOOKIE_INT_H */
