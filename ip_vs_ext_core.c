@@ -570,7 +570,11 @@ EXPORT_SYMBOL_NS_GPL(ip_vs_ext_nl_info_op, IP_VS_EXT);
 
 /* ---- counters */
 
-/* Counter i of one CPU: its own, and those of services, live or gone. */
+/*
+ * Counter i of one CPU: its own, and those of services, live or gone.
+ * Under the table's lock, so that no service that goes is both in the
+ * table and in gone (ip_vs_ext_stats_fold, then the removal, under it).
+ */
 static void ip_vs_ext_stats_row(const struct ip_vs_ext_stats *st, int cpu,
 				unsigned long *row)
 {
@@ -584,10 +588,22 @@ static void ip_vs_ext_stats_row(const struct ip_vs_ext_stats *st, int cpu,
 		row[i] = READ_ONCE(cnt[i]) + READ_ONCE(gone[i]);
 	if (!st->svcs)
 		return;
-	rcu_read_lock();
-	hash_for_each_rcu(st->svcs->ht, bkt, s, node)
+	lockdep_assert_held(&st->svcs->lock);
+	hash_for_each(st->svcs->ht, bkt, s, node)
 		st->svc_add(s, cpu, row);
-	rcu_read_unlock();
+}
+
+/* A read walks every service on every CPU: yield between CPUs. */
+static void ip_vs_ext_stats_lock(const struct ip_vs_ext_stats *st)
+{
+	if (st->svcs)
+		mutex_lock(&st->svcs->lock);
+}
+
+static void ip_vs_ext_stats_unlock(const struct ip_vs_ext_stats *st)
+{
+	if (st->svcs)
+		mutex_unlock(&st->svcs->lock);
 }
 
 static int ip_vs_ext_stats_show(struct seq_file *seq, void *v)
@@ -603,6 +619,7 @@ static int ip_vs_ext_stats_show(struct seq_file *seq, void *v)
 			seq_printf(seq, " %s", st->names[i]);
 	seq_putc(seq, '\n');
 	entries = st->entries ? READ_ONCE(*st->entries) : 0;
+	ip_vs_ext_stats_lock(st);
 	for_each_possible_cpu(cpu) {
 		ip_vs_ext_stats_row(st, cpu, row);
 		seq_printf(seq, "%08x", entries);
@@ -610,7 +627,9 @@ static int ip_vs_ext_stats_show(struct seq_file *seq, void *v)
 			if (st->names[i])
 				seq_printf(seq, " %08lx", row[i]);
 		seq_putc(seq, '\n');
+		cond_resched();
 	}
+	ip_vs_ext_stats_unlock(st);
 	return 0;
 }
 
@@ -671,7 +690,6 @@ void ip_vs_ext_stats_fold(struct ip_vs_ext_stats *st,
 	lockdep_assert_held(&st->svcs->lock);
 	for_each_possible_cpu(cpu) {
 		row = per_cpu_ptr(st->gone, cpu);
-		/* readers add gone and live services without the lock */
 		st->svc_add(s, cpu, row);
 	}
 }
@@ -684,11 +702,14 @@ void ip_vs_ext_stats_sum(const struct ip_vs_ext_stats *st, u64 *v)
 	int cpu;
 
 	memset(v, 0, st->n * sizeof(*v));
+	ip_vs_ext_stats_lock(st);
 	for_each_possible_cpu(cpu) {
 		ip_vs_ext_stats_row(st, cpu, row);
 		for (i = 0; i < st->n; i++)
 			v[i] += row[i];
+		cond_resched();
 	}
+	ip_vs_ext_stats_unlock(st);
 }
 EXPORT_SYMBOL_NS_GPL(ip_vs_ext_stats_sum, IP_VS_EXT);
 

@@ -573,6 +573,7 @@ static int ip_vs_persist_info(struct sk_buff *msg, void *pernet)
 	struct ip_vs_persist_net *pn = pernet;
 	u64 v[IPVS_PERSIST_STATS_MAX + 1] = {};
 
+	BUILD_BUG_ON(ARRAY_SIZE(ip_vs_persist_stat_names) > ARRAY_SIZE(v));
 	ip_vs_ext_stats_sum(&pn->stats, v);
 	if (nla_put_u8(msg, IPVS_PERSIST_ATTR_MODE, READ_ONCE(pn->sysctl_mode)) ||
 	    nla_put_u32(msg, IPVS_PERSIST_ATTR_CAP, READ_ONCE(pn->sysctl_max)))

@@ -104,6 +104,7 @@ static int ip_vs_sc_info(struct sk_buff *msg, void *pernet)
 	struct ip_vs_sc_net *cn = pernet;
 	u64 v[IPVS_SYNCOOKIE_STATS_MAX + 1];
 
+	BUILD_BUG_ON(ARRAY_SIZE(ip_vs_sc_stat_names) != ARRAY_SIZE(v));
 	ip_vs_ext_stats_sum(&cn->stats, v);
 	return ip_vs_ext_nl_put_stats(msg, IPVS_SYNCOOKIE_ATTR_STATS, v,
 				      ARRAY_SIZE(v), IPVS_SYNCOOKIE_STATS_PAD);
@@ -294,11 +295,17 @@ DEFINE_IP_VS_EXT_SVC_OPS(ip_vs_sc_genl_ops, ip_vs_sc_nl_set,
 static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
 {
 	struct ip_vs_sc_net *cn = ip_vs_sc_pernet(net);
-
 	u64 diverted = 0;
 	int cpu;
 
 	WRITE_ONCE(cn->reap_fallback, on);
+	/*
+	 * The reaper asks from its work and its netns exit, which may come
+	 * before our init or after our exit: the counters exist while live
+	 * (the caller's RCU read side spans the grace period after pre_exit).
+	 */
+	if (!smp_load_acquire(&cn->live))
+		return 0;
 	for_each_possible_cpu(cpu)
 		diverted += READ_ONCE(per_cpu_ptr(cn->stats.cnt, cpu)
 				      [IPVS_SYNCOOKIE_STATS_DIVERTED]);
@@ -349,6 +356,8 @@ static int __net_init ip_vs_sc_net_init(struct net *net)
 	err = ip_vs_sc_hooks_register(net);
 	if (err)
 		goto err_sysctl;
+	/* pairs with the acquire in ip_vs_sc_reap_fallback: stats are set */
+	smp_store_release(&cn->live, true);
 	return 0;
 
 err_sysctl:
@@ -357,6 +366,12 @@ err_proc:
 	ip_vs_ext_stats_exit(net, &cn->stats, "ip_vs_syncookie");
 err:
 	return err;
+}
+
+/* Before the grace period that precedes ip_vs_sc_net_exit. */
+static void __net_exit ip_vs_sc_net_pre_exit(struct net *net)
+{
+	WRITE_ONCE(ip_vs_sc_pernet(net)->live, false);
 }
 
 /* Set while the module goes: see ip_vs_sc_net_exit. */
@@ -389,6 +404,7 @@ unsigned int ip_vs_sc_net_id __read_mostly;
 
 struct pernet_operations ip_vs_sc_net_ops = {
 	.init	= ip_vs_sc_net_init,
+	.pre_exit = ip_vs_sc_net_pre_exit,
 	.exit	= ip_vs_sc_net_exit,
 	.id	= &ip_vs_sc_net_id,
 	.size	= sizeof(struct ip_vs_sc_net),

@@ -58,6 +58,8 @@ struct ip_vs_sc_net {
 	unsigned long		*app_ports;	/* ports it is bound to; svcs.lock */
 	unsigned int		app_nports;	/* their number; svcs.lock */
 	bool			reap_fallback;	/* ip_vs_dos_reap refusing */
+	/* stats allocated: from the end of init to pre_exit (RCU) */
+	bool			live;
 	int			sysctl_threshold;	/* SYNs per second */
 	int			sysctl_off_delay;	/* seconds */
 	int			sysctl_syn_retries;
