@@ -670,9 +670,10 @@ server_silent_undo() {
 # client's own stack would, and the request is answered.  The new ISN lies
 # before the old connection's, as one of another address pair does half of
 # the time; the server accepts such a SYN only once the old one is gone.
-TW_PORT=40077
 server_time_wait() {
 	local out dir isn=$((0x60000000)) req='GET /f HTTP/1.0\r\n\r\n'
+	# a port of its own per run: IPVS keeps an earlier run's tuple 2 min
+	local port=$((40100 + RANDOM % 800))
 	raw_on
 	dir=$(mktemp -d)
 	defer rm -rf "$dir"
@@ -684,12 +685,12 @@ server_time_wait() {
 	wait_for 60 r1 curl -sf -o /dev/null http://$RS1:8082/f || fail "rs1 httpd :8082"
 	svc $VIP:85 on $RS1:8082
 	# the earlier connection, straight to the server, which closes first
-	out=$(c $RAW handshake $RS1 8082 --sport $TW_PORT --isn $isn --data "$req" --fin --wait 10) || true
+	out=$(c $RAW handshake $RS1 8082 --sport $port --isn $isn --data "$req" --fin --wait 10) || true
 	assert_eq "earlier connection closed in order" true "$(jf closed "$out")"
 	assert_eq "the server's end of it in TIME_WAIT" 1 \
-		"$(r1 ss -Htn state time-wait "( sport = :8082 and dport = :$TW_PORT )" | wc -l)"
+		"$(r1 ss -Htn state time-wait "( sport = :8082 and dport = :$port )" | wc -l)"
 	mark
-	out=$(c $RAW handshake $VIP 85 --sport $TW_PORT --isn $((isn - 0x100000)) --data "$req" \
+	out=$(c $RAW handshake $VIP 85 --sport $port --isn $((isn - 0x100000)) --data "$req" \
 		--fin --wait 30) || true
 	assert_eq "client reset" false "$(jf rst "$out")"
 	assert_match "answer through the cookie service" '^HTTP/1\.[01] 200 .*time-wait ok' \
@@ -708,7 +709,7 @@ server_time_wait_undo() {
 # the same netns totals, in which a service's events count once; they stay
 # when the service goes.
 counter_surface() {
-	local info k total entries
+	local info snap k total entries
 	svc $VIP:94 on $RS1:80
 	mark
 	assert_eq "through a cookie service" rs1 "$(c $TOOL who $VIP 94)"
@@ -717,11 +718,14 @@ counter_surface() {
 	done
 	assert_match "the service's own (ipvsadm -L --stats)" \
 		"syncookie: syn 1 sent 1 valid 1 invalid 0 proxied 1" "$(ipvs -L -n --stats -t $VIP:94)"
+	# nothing counts meanwhile: the two readings are taken back to back
 	info=$(d $GENL --stats IPVS_SYNCOOKIE GET_INFO | sed -n 's/^stats //p')
+	snap=$(sc_stats)
 	for k in syn:syn_received sent:cookies_sent valid:cookies_valid invalid:cookies_invalid \
 		proxied:proxied syn_retries:syn_retries resets:resets held:held \
 		ack_dropped:ack_dropped nonat:nonat diverted:diverted; do
-		assert_match "GET_INFO ${k%%:*} as /proc's ${k#*:}" "(^| )${k%%:*}=$(sc "${k#*:}")( |$)" "$info"
+		assert_match "GET_INFO ${k%%:*} as /proc's ${k#*:}" \
+			"(^| )${k%%:*}=$(sc_sum "$snap" "${k#*:}")( |$)" "$info"
 	done
 	total=$(sc cookies_valid)
 	# the first column is a gauge for lnstat: services with settings

@@ -284,9 +284,11 @@ def collect(peer, out, rcv_base, seq, ts_echo, args, answers):
         if args.fin and "F" in seg["flags"] and \
                 (seg["seq"] + len(seg["data"]) - rcv_base) & 0xffffffff == len(contig):
             # the server closed after all its data: close our side too
-            peer.send("FA", seq, rcv_base + len(contig) + 1, opts=peer.ts_opts(ts_echo))
+            # (its FIN again: our FIN was lost, send the same one)
+            if not out["fin"]:
+                seq = (seq + 1) & 0xffffffff
+            peer.send("FA", seq - 1, rcv_base + len(contig) + 1, opts=peer.ts_opts(ts_echo))
             out["fin"] = True
-            seq += 1
         if out["fin"] and "A" in seg["flags"] and "F" not in seg["flags"] and seg["ack"] == seq:
             out["closed"] = True
             break
