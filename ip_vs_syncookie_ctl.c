@@ -298,12 +298,16 @@ static u64 ip_vs_sc_reap_fallback(struct net *net, bool on)
 	u64 diverted = 0;
 	int cpu;
 
-	WRITE_ONCE(cn->reap_fallback, on);
 	/*
 	 * The reaper asks from its work and its netns exit, which may come
-	 * before our init or after our exit: the counters exist while live
-	 * (the caller's RCU read side spans the grace period after pre_exit).
+	 * before our init, after our exit, or after our init failed (no
+	 * state at all): the counters exist while live (the caller's RCU
+	 * read side spans the grace period after pre_exit).
 	 */
+	if (!cn)
+		return 0;
+	WRITE_ONCE(cn->reap_fallback, on);
+	/* pairs with the release at the end of ip_vs_sc_net_init */
 	if (!smp_load_acquire(&cn->live))
 		return 0;
 	for_each_possible_cpu(cpu)

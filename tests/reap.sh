@@ -27,8 +27,8 @@ reap_field() {
 reap_state() { reap_field state; }
 state_is() { [ "$(reap_state)" = "$1" ]; }
 diverted() { [ "$(reap_field diverted)" -ge "$1" ]; }
-# wait_samples N: until the reaper has taken N more samples (hang detector)
 reaper_lists_diverted() { [[ $(ipvs -L --reaper) =~ diverted\ [1-9] ]]; }
+# wait_samples N: until the reaper has taken N more samples (hang detector)
 samples_past() { [ "$(reap_field samples)" -ge "$1" ]; }
 wait_samples() {
 	local want=$(($(reap_field samples) + $1))
