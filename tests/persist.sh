@@ -317,8 +317,20 @@ dr_absolute_undo() {
 #
 #   client --brc-- director (master, 192.0.2.1)  --brs-- rs1, rs2
 #              \-- backup   (192.0.2.5, VIP on lo) --/   (198.51.100.5)
+# template_made PORT: when (date +%s.%N) the director made the template of
+# VIP:PORT, from the age its engine shows in /proc/net/ip_vs_conn (never
+# earlier than it was)
+template_made() {
+	local age
+	age=$(d awk -v p="$(printf %04X "$1")" '$3 == "0000" && $5 == p {
+		for (i = 10; i <= NF; i++) if ($i ~ /^age=[0-9]+ms$/) { gsub(/[^0-9]/, "", $i); print $i; exit } }' \
+		/proc/net/ip_vs_conn)
+	[ -n "$age" ] || return 0
+	awk -v now="$(date +%s.%N)" -v a="$age" 'BEGIN { printf "%.3f\n", now - a / 1000 }'
+}
+
 sync_failover() {
-	local t=20 port master_rs other_rs start out
+	local t=20 port master_rs other_rs start made out
 	add_ns backup
 	ip link add b-c netns backup type veth peer name v-bc netns director
 	ip link add b-s netns backup type veth peer name v-bs netns director
@@ -352,6 +364,8 @@ sync_failover() {
 	master_rs=$(head -1 "$LAB_TMP/hold")
 	other_rs=rs2
 	assert_eq "master's choice" rs1 "$master_rs"
+	made=$(template_made $port)
+	[ -n "$made" ] || fail "no template on the master"
 	wait_for 60 bash -c "ip netns exec backup awk '\$3 == \"0000\"' /proc/net/ip_vs_conn | grep -q persist_ext" ||
 		fail "no template synced to the backup"
 	# failover: client and real servers now use the backup
@@ -365,8 +379,10 @@ sync_failover() {
 	else
 		log "  the template reached the backup $t s or more after its creation: no verdict on its use"
 	fi
-	# absolute: ends $t s after the master created it
-	sleep "$(awk -v s="$start" -v now="$(date +%s.%N)" -v t=$t 'BEGIN { d = s + t + 1 - now; print (d > 0 ? d : 0) }')"
+	# absolute: ends $t s after the master created it, which was after
+	# start by however long the client took to connect (seconds on a busy
+	# machine): its age on the master says when
+	sleep "$(awk -v s="$made" -v now="$(date +%s.%N)" -v t=$t 'BEGIN { d = s + t + 1 - now; print (d > 0 ? d : 0) }')"
 	out=$(c $TOOL who $VIP $port) || true
 	assert_eq "backup, after the master's creation + $t s" "$other_rs" "$out"
 	ip -n client route del $VIP/32 via 192.0.2.5
