@@ -9,7 +9,7 @@
 #   VIP:80  plain            VIP:81  persistent, idle mode
 #   VIP:82  SYN cookies on
 # Runs in the lab guest: tools/lab/run.sh tests/faults.sh [case...]
-# vm-suite order=70 timeout=1200 debug=2
+# vm-suite order=70 timeout=2400 debug=2
 source "$(dirname "$0")/lib.sh"
 
 MODS="ip_vs_persist_ext ip_vs_syncookie ip_vs_dos_reap ip_vs_ext"

@@ -5,7 +5,7 @@
 # The `conns` metric with a small budget makes utilisation deterministic:
 # idle-but-open connections are never reaped, so their number sets it.
 # Runs in the lab guest: tools/lab/run.sh tests/reap.sh
-# vm-suite order=50 timeout=1800 debug=3
+# vm-suite order=50 timeout=3600 debug=3
 source "$(dirname "$0")/lib.sh"
 
 VS=/proc/sys/net/ipv4/vs
