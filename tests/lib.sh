@@ -68,6 +68,12 @@ assert_match() {
 	[[ $3 =~ $2 ]] || fail "$1: '$3' does not match /$2/"
 }
 
+# HANG: a wait_for limit that only detects a hang.  What a case waits for
+# comes within a second on a quiet machine, but on the debug kernel beside
+# a CPU hog seventeen clients started at once took over a minute to
+# connect.
+HANG=600
+
 # wait_for SECONDS CMD...: poll (every 0.1 s) until CMD succeeds.
 wait_for() {
 	local limit=$1 end

@@ -8,12 +8,6 @@
 # vm-suite order=50 timeout=3600 debug=3
 source "$(dirname "$0")/lib.sh"
 
-# What the cases wait for (connections, states, samples) comes within a
-# second on a quiet machine; the limit only detects a hang.  On the debug
-# kernel beside a CPU hog, seventeen clients starting at once took over a
-# minute to connect.
-HANG=600
-
 VS=/proc/sys/net/ipv4/vs
 
 # reap_field NAME [NS]: a counter of /proc/net/stat/ip_vs_dos_reap summed
